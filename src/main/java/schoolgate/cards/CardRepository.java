@@ -1,0 +1,130 @@
+package schoolgate.cards;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+
+/** SQL for the card table family: holders, cards, holder_marks, card_feed. */
+public final class CardRepository {
+
+  static final String SELECT_FEED_FOR_UPDATE =
+      "SELECT applied_seq FROM card_feed WHERE id = 1 FOR UPDATE";
+  static final String UPDATE_FEED =
+      "UPDATE card_feed SET applied_seq = $1, last_event_at = $2 WHERE id = 1";
+  static final String UPSERT_HOLDER =
+      "INSERT INTO holders (id, name, class, active, photo, seq, updated_at)"
+          + " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+          + " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, class = EXCLUDED.class,"
+          + " active = EXCLUDED.active,"
+          + " photo = CASE WHEN $8 THEN holders.photo ELSE EXCLUDED.photo END,"
+          + " seq = EXCLUDED.seq, updated_at = EXCLUDED.updated_at";
+  static final String UPSERT_CARD =
+      "INSERT INTO cards (uid, holder_id, issue, kind, state, seq, updated_at)"
+          + " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+          + " ON CONFLICT (uid) DO UPDATE SET holder_id = EXCLUDED.holder_id, issue = EXCLUDED.issue,"
+          + " kind = EXCLUDED.kind, state = EXCLUDED.state, seq = EXCLUDED.seq,"
+          + " updated_at = EXCLUDED.updated_at";
+  static final String RAISE_MARK =
+      "INSERT INTO holder_marks (holder_id, highest_issue, raised_at) VALUES ($1, $2, $3)"
+          + " ON CONFLICT (holder_id) DO UPDATE SET highest_issue = EXCLUDED.highest_issue,"
+          + " raised_at = EXCLUDED.raised_at"
+          + " WHERE holder_marks.highest_issue < EXCLUDED.highest_issue";
+  static final String SELECT_FEED = "SELECT applied_seq, last_event_at FROM card_feed WHERE id = 1";
+  static final String SELECT_HOLDERS =
+      "SELECT id, name, class, active, photo IS NOT NULL FROM holders";
+  static final String SELECT_CARDS = "SELECT uid, holder_id, issue, kind, state FROM cards";
+  static final String SELECT_MARKS = "SELECT holder_id, highest_issue, raised_at FROM holder_marks";
+  static final String SELECT_PHOTO = "SELECT photo FROM holders WHERE id = $1";
+
+  private static final int BATCH = 2000;
+
+  private final Pool pool;
+
+  public CardRepository(Pool pool) {
+    this.pool = pool;
+  }
+
+  /** Fills {@code table} from PostgreSQL (start-up, or after an unknown commit outcome). */
+  public Future<CardTable> load(CardTable table) {
+    return pool.query(SELECT_FEED).execute()
+        .compose(feed -> {
+          Row row = feed.iterator().next();
+          OffsetDateTime at = row.getOffsetDateTime(1);
+          table.loaded(row.getLong(0), at == null ? null : at.toInstant());
+          return pool.query(SELECT_HOLDERS).execute();
+        })
+        .compose(rows -> {
+          rows.forEach(r -> table.load(new Holder(r.getString(0), r.getString(1), r.getString(2),
+              r.getBoolean(3), r.getBoolean(4))));
+          return pool.query(SELECT_MARKS).execute();
+        })
+        .compose(rows -> {
+          rows.forEach(r -> table.load(r.getString(0),
+              new Mark(r.getInteger(1), r.getOffsetDateTime(2).toInstant())));
+          return pool.query(SELECT_CARDS).execute();
+        })
+        .map(rows -> {
+          rows.forEach(r -> table.load(new Card(r.getString(0), r.getString(1), r.getInteger(2),
+              Card.Kind.valueOf(r.getString(3).toUpperCase(java.util.Locale.ROOT)),
+              "active".equals(r.getString(4)))));
+          return table;
+        });
+  }
+
+  /** The applied seq as committed, locking the feed row for the rest of the transaction. */
+  Future<Long> lockAppliedSeq(SqlConnection conn) {
+    return conn.query(SELECT_FEED_FOR_UPDATE).execute().map(rows -> rows.iterator().next().getLong(0));
+  }
+
+  /** Writes {@code events} (contiguous, in seq order) inside the caller's transaction. */
+  Future<Void> write(SqlConnection conn, List<CardEvent> events, Instant now) {
+    OffsetDateTime at = now.atOffset(ZoneOffset.UTC);
+    List<Tuple> holders = new ArrayList<>();
+    List<Tuple> cards = new ArrayList<>();
+    List<Tuple> marks = new ArrayList<>();
+    for (CardEvent e : events) {
+      if (e instanceof CardEvent.HolderChange h) {
+        holders.add(Tuple.from(new Object[] {h.id(), h.name(), h.className(), h.active(),
+            h.photo() == null ? null : Buffer.buffer(h.photo()), h.seq(), at,
+            h.photoChange() == CardEvent.PhotoChange.KEEP}));
+      } else if (e instanceof CardEvent.CardChange c) {
+        cards.add(Tuple.from(new Object[] {c.uid(), c.holderId(), c.issue(), c.kind().wire(),
+            c.active() ? "active" : "blocked", c.seq(), at}));
+        if (c.active()) {
+          marks.add(Tuple.of(c.holderId(), c.issue(), at));
+        }
+      }
+    }
+    long last = events.get(events.size() - 1).seq();
+    return batch(conn, UPSERT_HOLDER, holders)
+        .compose(v -> batch(conn, UPSERT_CARD, cards))
+        .compose(v -> batch(conn, RAISE_MARK, marks))
+        .compose(v -> conn.preparedQuery(UPDATE_FEED).execute(Tuple.of(last, at)))
+        .mapEmpty();
+  }
+
+  private static Future<Void> batch(SqlClient client, String sql, List<Tuple> tuples) {
+    Future<Void> chain = Future.succeededFuture();
+    for (int from = 0; from < tuples.size(); from += BATCH) {
+      List<Tuple> slice = tuples.subList(from, Math.min(tuples.size(), from + BATCH));
+      chain = chain.compose(v -> client.preparedQuery(sql).executeBatch(slice).mapEmpty());
+    }
+    return chain;
+  }
+
+  /** The holder's photo (JPEG bytes), or null. */
+  public Future<Buffer> photo(String holderId) {
+    return pool.preparedQuery(SELECT_PHOTO).execute(Tuple.of(holderId))
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getBuffer(0));
+  }
+}

@@ -1,0 +1,141 @@
+package schoolgate.mqtt;
+
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.mqtt.MqttClient;
+import io.vertx.mqtt.MqttClientOptions;
+import io.vertx.mqtt.messages.MqttPublishMessage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
+
+/**
+ * An MQTT client connection that is kept up forever: on a failed connect or a lost
+ * connection it tries again after an exponential back-off with full jitter (0.5 s doubling
+ * to 30 s), so that hundreds of schools do not reconnect to the centre in lock-step.
+ * {@code onConnected} runs after each successful connect (subscribe there); the session's
+ * {@code connected} state is what callers check before acknowledging.
+ */
+public final class ReconnectingClient {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ReconnectingClient.class);
+  static final long MIN_DELAY_MS = 500;
+  static final long MAX_DELAY_MS = 30_000;
+
+  private final Vertx vertx;
+  private final String name;
+  private final MqttClientOptions options;
+  private final String host;
+  private final int port;
+  private final Handler<MqttPublishMessage> onMessage;
+  private final Function<MqttClient, Future<?>> onConnected;
+  private Handler<Boolean> stateHandler = up -> { };
+
+  private MqttClient client;
+  private boolean connected;
+  private boolean stopped;
+  private int failures;
+  private long timer = -1;
+
+  public ReconnectingClient(Vertx vertx, String name, MqttClientOptions options, String host, int port,
+                            Handler<MqttPublishMessage> onMessage, Function<MqttClient, Future<?>> onConnected) {
+    this.vertx = vertx;
+    this.name = name;
+    this.options = options;
+    this.host = host;
+    this.port = port;
+    this.onMessage = onMessage;
+    this.onConnected = onConnected;
+  }
+
+  /** Told true when a connection is up (after {@code onConnected}), false when it is lost. */
+  public ReconnectingClient stateHandler(Handler<Boolean> handler) {
+    this.stateHandler = handler;
+    return this;
+  }
+
+  public void start() {
+    stopped = false;
+    connect();
+  }
+
+  public Future<Void> stop() {
+    stopped = true;
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+    }
+    MqttClient c = client;
+    client = null;
+    connected = false;
+    return c != null && c.isConnected() ? c.disconnect() : Future.succeededFuture();
+  }
+
+  public boolean connected() {
+    return connected && client != null && client.isConnected();
+  }
+
+  /** The client of the current connection, or null between connections. */
+  public MqttClient client() {
+    return connected() ? client : null;
+  }
+
+  private void connect() {
+    timer = -1;
+    if (stopped) {
+      return;
+    }
+    MqttClient c = MqttClient.create(vertx, options);
+    client = c;
+    c.publishHandler(onMessage);
+    c.closeHandler(v -> lost(c));
+    c.exceptionHandler(e -> LOG.debug("{}: {}", name, e.toString()));
+    c.connect(port, host)
+        .compose(ack -> onConnected.apply(c))
+        .onSuccess(v -> {
+          if (client != c) {
+            return;
+          }
+          failures = 0;
+          connected = true;
+          LOG.info("{}: connected to {}:{}", name, host, port);
+          stateHandler.handle(true);
+        })
+        .onFailure(e -> {
+          if (client != c) {
+            return;
+          }
+          LOG.warn("{}: cannot connect to {}:{}: {}", name, host, port, e.getMessage());
+          if (c.isConnected()) {
+            c.disconnect();
+          } else {
+            retry();
+          }
+        });
+  }
+
+  private void lost(MqttClient c) {
+    if (client != c) {
+      return;
+    }
+    boolean wasUp = connected;
+    connected = false;
+    if (wasUp) {
+      LOG.warn("{}: connection to {}:{} lost", name, host, port);
+      stateHandler.handle(false);
+    }
+    retry();
+  }
+
+  private void retry() {
+    if (stopped || timer >= 0) {
+      return;
+    }
+    failures++;
+    long cap = Math.min(MAX_DELAY_MS, MIN_DELAY_MS << Math.min(failures - 1, 10));
+    long delay = Math.max(100, ThreadLocalRandom.current().nextLong(cap + 1));
+    timer = vertx.setTimer(delay, t -> connect());
+  }
+}
