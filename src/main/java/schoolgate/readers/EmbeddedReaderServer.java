@@ -130,11 +130,12 @@ public final class EmbeddedReaderServer extends VerticleBase {
       return;
     }
     ReaderConnection previous = byClientId.get(clientId);
+    Set<String> restored = endpoint.isCleanSession() ? null
+        : previous != null ? previous.subscriptions() : savedSessions.get(clientId);
     if (previous != null) {
       // MQTT: a second connection with the same client id takes over from the first.
       previous.close();
     }
-    Set<String> restored = endpoint.isCleanSession() ? null : savedSessions.get(clientId);
     if (endpoint.isCleanSession()) {
       savedSessions.remove(clientId);
     }

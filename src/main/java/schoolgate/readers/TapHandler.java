@@ -104,12 +104,14 @@ public final class TapHandler {
 
     if (tap.seq() != null) {
       Recent same = bySeq.getOrDefault(readerId, new LinkedHashMap<>()).get(tap.seq());
-      if (same != null && same.card.equals(tap.card()) && now - same.atMs < SEQ_MEMORY_MS) {
+      if (same != null && same.card.equals(tap.card()) && now - same.atMs < SEQ_MEMORY_MS
+          && !same.durable.failed()) {
         return new Outcome(same.decision, same.durable);
       }
     }
     Recent last = byCard.getOrDefault(readerId, new LinkedHashMap<>()).get(tap.card());
-    if (last != null) {
+    if (last != null && !last.durable.failed()) {
+      // (a pass that could not be committed is recorded afresh when the reader retransmits)
       long age = now - last.atMs;
       boolean repeat = age < config.repeatSeconds() * 1000L;
       boolean retransmit = dup && tap.seq() == null && age < DUP_WINDOW_MS;
