@@ -39,9 +39,10 @@ final class TableBench {
     rows.add("| cards | heap per card | cold start from PostgreSQL | decide p50 | p99 | p99.9 |");
     rows.add("|---:|---:|---:|---:|---:|---:|");
     for (int size : sizes) {
-      long heapPerCard = heapPerCard(size);
       Stats latency = decisionLatency(size);
-      double coldStartMs = coldStartMs(size);
+      double[] cold = coldStart(size);
+      double coldStartMs = cold[0];
+      long heapPerCard = (long) cold[1];
       rows.add(String.format(Locale.ROOT, "| %,d | %d B | %.2f s | %s | %s | %s |", size, heapPerCard,
           coldStartMs / 1000, Stats.fmt(latency.micros(0.5)), Stats.fmt(latency.micros(0.99)),
           Stats.fmt(latency.micros(0.999))));
@@ -76,17 +77,6 @@ final class TableBench {
     return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
   }
 
-  static long heapPerCard(int size) {
-    long before = usedHeap();
-    CardTable table = build(size);
-    long after = usedHeap();
-    long perCard = (after - before) / Math.max(1, table.cardCount());
-    if (table.cardCount() != size) {
-      throw new IllegalStateException("built " + table.cardCount() + " cards, wanted " + size);
-    }
-    return perCard;
-  }
-
   static Stats decisionLatency(int size) {
     CardTable table = build(size);
     SplittableRandom random = new SplittableRandom(7);
@@ -111,8 +101,11 @@ final class TableBench {
     return stats;
   }
 
-  /** Fills an embedded PostgreSQL with {@code size} cards (in SQL), then times loading the table. */
-  static double coldStartMs(int size) throws Exception {
+  /**
+   * Fills an embedded PostgreSQL with {@code size} cards (in SQL), then times loading the
+   * table and measures the heap it holds: {milliseconds, bytes per card (holders included)}.
+   */
+  static double[] coldStart(int size) throws Exception {
     Path dir = Files.createTempDirectory("bench-table");
     JsonObject json = ConfigLoader.defaults();
     json.getJsonObject("db").put("dir", dir.resolve("pg").toString());
@@ -132,13 +125,15 @@ final class TableBench {
         await(pool.query("INSERT INTO holder_marks (holder_id, highest_issue, raised_at)"
             + " SELECT 'h-' || i, 2, now() FROM generate_series(0, " + (holders - 1) + ") i").execute());
         await(pool.query("VACUUM ANALYZE").execute());
+        long heapBefore = usedHeap();
         long t0 = System.nanoTime();
         CardTable table = await(new CardRepository(pool).load(new CardTable()));
         long ns = System.nanoTime() - t0;
+        long heap = usedHeap() - heapBefore;
         if (table.cardCount() != 2 * holders || !table.decide(uid(1)).open() || table.decide(uid(0)).open()) {
           throw new IllegalStateException("cold-started table is wrong");
         }
-        return ns / 1e6;
+        return new double[] {ns / 1e6, (double) heap / table.cardCount()};
       } finally {
         opened.database().close();
         opened.lock().close();

@@ -61,21 +61,21 @@ public final class CardRepository {
           Row row = feed.iterator().next();
           OffsetDateTime at = row.getOffsetDateTime(1);
           table.loaded(row.getLong(0), at == null ? null : at.toInstant());
-          return pool.query(SELECT_HOLDERS).execute();
+          return pool.preparedQuery(SELECT_HOLDERS).execute();
         })
         .compose(rows -> {
           rows.forEach(r -> table.load(new Holder(r.getString(0), r.getString(1), r.getString(2),
               r.getBoolean(3), r.getBoolean(4))));
-          return pool.query(SELECT_MARKS).execute();
+          return pool.preparedQuery(SELECT_MARKS).execute();
         })
         .compose(rows -> {
           rows.forEach(r -> table.load(r.getString(0),
               new Mark(r.getInteger(1), r.getOffsetDateTime(2).toInstant())));
-          return pool.query(SELECT_CARDS).execute();
+          return pool.preparedQuery(SELECT_CARDS).execute();
         })
         .map(rows -> {
           rows.forEach(r -> table.load(new Card(r.getString(0), r.getString(1), r.getInteger(2),
-              Card.Kind.valueOf(r.getString(3).toUpperCase(java.util.Locale.ROOT)),
+              "temporary".equals(r.getString(3)) ? Card.Kind.TEMPORARY : Card.Kind.PERMANENT,
               "active".equals(r.getString(4)))));
           return table;
         });

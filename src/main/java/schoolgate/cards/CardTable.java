@@ -43,15 +43,24 @@ public final class CardTable {
       if (c.active()) {
         marks.compute(c.holderId(), (id, m) -> Mark.raise(m, c.issue(), now));
       }
-      cards.put(c.uid(), c.card());
+      Card card = c.card();
+      cards.put(c.uid(), new Card(card.uid(), canonicalHolderId(card.holderId()), card.issue(), card.kind(),
+          card.active()));
     }
     appliedSeq = Math.max(appliedSeq, event.seq());
     lastEventAt = now;
   }
 
-  /** Loading from PostgreSQL at start. */
+  /** Loading from PostgreSQL at start (holders first, so that cards share their id strings). */
   void load(Card card) {
-    cards.put(card.uid(), card);
+    cards.put(card.uid(), new Card(card.uid(), canonicalHolderId(card.holderId()), card.issue(), card.kind(),
+        card.active()));
+  }
+
+  /** The holder's own id instance when known: a million cards need not carry a million copies. */
+  private String canonicalHolderId(String holderId) {
+    Holder h = holders.get(holderId);
+    return h != null ? h.id() : holderId;
   }
 
   void load(Holder holder) {
