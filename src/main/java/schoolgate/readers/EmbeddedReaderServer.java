@@ -144,6 +144,7 @@ public final class EmbeddedReaderServer extends VerticleBase {
     byReader.computeIfAbsent(readerId, k -> new HashSet<>()).add(conn);
     endpoint.accept(restored != null);
     if (presence.connected(readerId)) {
+      LOG.info("reader {} online (client {}, {})", readerId, clientId, endpoint.remoteAddress());
       vertx.eventBus().publish(ReaderPresence.CHANGED, new JsonObject().put("reader", readerId).put("online", true));
     }
   }
@@ -162,6 +163,7 @@ public final class EmbeddedReaderServer extends VerticleBase {
         byReader.remove(conn.readerId());
       }
       if (presence.disconnected(conn.readerId())) {
+        LOG.info("reader {} offline", conn.readerId());
         vertx.eventBus().publish(ReaderPresence.CHANGED,
             new JsonObject().put("reader", conn.readerId()).put("online", false));
       }
