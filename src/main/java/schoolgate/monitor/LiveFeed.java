@@ -37,7 +37,6 @@ final class LiveFeed {
 
   private final ArrayDeque<JsonObject> recent = new ArrayDeque<>(RECENT);
   private final Map<ServerWebSocket, Client> clients = new HashMap<>();
-  private JsonObject status = new JsonObject();
 
   /** A new pass: remembered and sent to every screen. */
   void pass(JsonObject pass) {
@@ -51,11 +50,11 @@ final class LiveFeed {
 
   /** The current status (uplink, card table, outbox, readers): sent to every screen. */
   void status(JsonObject current) {
-    status = current;
     broadcast(current.copy().put("type", "status").encode());
   }
 
-  void join(ServerWebSocket socket, String sessionId, String guard) {
+  /** A screen connects: it gets the recent passes and the {@code status} as of now. */
+  void join(ServerWebSocket socket, String sessionId, String guard, JsonObject status) {
     Client client = new Client(socket, sessionId);
     clients.put(socket, client);
     socket.closeHandler(v -> clients.remove(socket));

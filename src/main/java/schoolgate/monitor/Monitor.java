@@ -161,7 +161,7 @@ public final class Monitor extends VerticleBase {
     String sessionId = ctx.session().id();
     String guard = ctx.session().get(GuardAuth.GUARD);
     ctx.request().toWebSocket()
-        .onSuccess(ws -> feed.join(ws, sessionId, guard))
+        .onSuccess(ws -> feed.join(ws, sessionId, guard, status()))
         .onFailure(e -> LOG.debug("WebSocket upgrade failed: {}", e.toString()));
   }
 
