@@ -28,6 +28,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -67,11 +68,15 @@ final class GuardActions {
     this.metrics = metrics;
   }
 
-  /** GET /api/readers: the readers a guard can open, with their gate and direction. */
+  /** GET /api/readers: the readers a guard can open, with gate and direction, by gate, entrances first. */
   void readers(RoutingContext ctx) {
     JsonArray out = new JsonArray();
-    readers.forEach((id, place) -> out.add(new JsonObject().put("reader", id)
-        .put("gate", place.gate()).put("direction", place.direction())));
+    readers.entrySet().stream()
+        .sorted(Comparator.<Map.Entry<String, GatewayConfig.ReaderPlace>, String>comparing(e -> e.getValue().gate())
+            .thenComparing(e -> "in".equals(e.getValue().direction()) ? 0 : 1)
+            .thenComparing(Map.Entry::getKey))
+        .forEach(e -> out.add(new JsonObject().put("reader", e.getKey())
+            .put("gate", e.getValue().gate()).put("direction", e.getValue().direction())));
     Monitor.json(ctx, 200, new JsonObject().put("readers", out));
   }
 

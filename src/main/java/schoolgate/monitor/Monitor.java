@@ -44,6 +44,8 @@ public final class Monitor extends VerticleBase {
 
   /** How often the status (outbox backlog, card table, readers) is refreshed and pushed. */
   static final long STATUS_EVERY_MS = 2000;
+  /** After a commit, the outbox is recounted this much later (commits come in bursts). */
+  static final long RECOUNT_AFTER_MS = 300;
   /** A guard's session lives this long without a request (the page touches it every few minutes). */
   static final long SESSION_TIMEOUT_MS = TimeUnit.HOURS.toMillis(12);
 
@@ -56,6 +58,7 @@ public final class Monitor extends VerticleBase {
   private final LiveFeed feed = new LiveFeed();
   private volatile long outboxBacklog = -1;
   private long statusTimer = -1;
+  private boolean recountPending;
 
   public Monitor(Gateway gateway) {
     this.gateway = gateway;
@@ -77,6 +80,8 @@ public final class Monitor extends VerticleBase {
     vertx.eventBus().<JsonObject>localConsumer(LivePasses.ADDRESS, msg -> feed.pass(msg.body()));
     vertx.eventBus().localConsumer(ReaderPresence.CHANGED, msg -> pushStatus());
     vertx.eventBus().localConsumer(UplinkStatus.CHANGED, msg -> pushStatus());
+    // Every commit (taps, guard actions) and every uplink ack changes the backlog: recount soon.
+    vertx.eventBus().localConsumer(PassWriter.COMMITTED, msg -> recountSoon());
     statusTimer = vertx.setPeriodic(0, STATUS_EVERY_MS, t -> refreshBacklog().onComplete(ar -> pushStatus()));
 
     return Future.all(page("webroot/public/login.html"), page("webroot/app/index.html"))
@@ -163,6 +168,17 @@ public final class Monitor extends VerticleBase {
     ctx.request().toWebSocket()
         .onSuccess(ws -> feed.join(ws, sessionId, guard, status()))
         .onFailure(e -> LOG.debug("WebSocket upgrade failed: {}", e.toString()));
+  }
+
+  /** At most one recount of the outbox per {@link #RECOUNT_AFTER_MS}, however many commits. */
+  private void recountSoon() {
+    if (!recountPending) {
+      recountPending = true;
+      vertx.setTimer(RECOUNT_AFTER_MS, t -> {
+        recountPending = false;
+        refreshBacklog().onComplete(ar -> pushStatus());
+      });
+    }
   }
 
   private Future<Void> refreshBacklog() {

@@ -155,8 +155,8 @@ function renderStatus() {
   const uplink = status.uplink?.state || 'disabled';
   $('uplink').textContent = t(`uplink.${uplink}`);
   $('uplink').className = `state-${uplink}`;
-  $('card-seq').textContent = `#${status.cardSeq} (${status.cards})`;
-  $('card-age').textContent = `${t('status.lastEvent')} ${ageOf(status.lastCardEventAt)}`;
+  $('card-seq').textContent = `№ ${status.cardSeq}`;
+  renderCardAge();
   $('outbox').textContent = status.outbox === null || status.outbox === undefined ? '?' : String(status.outbox);
   $('outbox').className = status.outbox > 0 ? 'state-pending' : '';
   const list = $('readers');
@@ -169,11 +169,16 @@ function renderStatus() {
   }));
 }
 
+function renderCardAge() {
+  if (!status) return;
+  $('card-age').textContent = `· ${t('status.cardCount', { n: status.cards })} · ${t('status.lastEvent')} ${ageOf(status.lastCardEventAt)}`;
+}
+
 function setLive(live) {
   document.body.classList.toggle('not-live', !live);
   document.body.classList.toggle('live', live);
-  $('live-text').dataset.i18n = live ? 'live.on' : 'live.off';
-  $('live-text').textContent = t(live ? 'live.on' : 'live.off');
+  $('live-text').dataset.i18n = live ? 'live.on' : 'live.offShort';
+  $('live-text').textContent = t(live ? 'live.on' : 'live.offShort');
 }
 
 // ---- connection ---------------------------------------------------------------------------
@@ -241,7 +246,7 @@ setInterval(() => {
     // A silent connection is dead in all but name: start again.
     socket.close();
   }
-  if (status) $('card-age').textContent = `${t('status.lastEvent')} ${ageOf(status.lastCardEventAt)}`;
+  renderCardAge();
 }, 1000);
 
 setInterval(async () => {
