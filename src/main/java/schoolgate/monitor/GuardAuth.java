@@ -68,6 +68,11 @@ final class GuardAuth {
 
   /** POST /login {@code {"login": .., "password": ..}} (JSON, or a form). */
   void login(RoutingContext ctx) {
+    if (!sameOrigin(ctx)) {
+      // Another site must not log a guard's browser into some account of its choosing.
+      Monitor.json(ctx, 403, new JsonObject().put("error", "origin"));
+      return;
+    }
     String login;
     String password;
     try {

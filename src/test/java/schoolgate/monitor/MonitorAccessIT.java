@@ -149,6 +149,8 @@ class MonitorAccessIT {
   void aGuardGetsThePagePhotosAndTheRosterByAnyCaseAndYo() {
     MonitorTestSupport.Http guard = http();
     assertEquals(401, guard.login(GUARD, "wrong").statusCode());
+    assertEquals(403, guard.post("/login", new JsonObject().put("login", GUARD).put("password", PASSWORD).encode(),
+        "Origin", "http://evil.example").statusCode(), "no login from another site's page");
     HttpResponse<String> ok = guard.login(GUARD, PASSWORD);
     assertEquals(200, ok.statusCode());
     String cookie = ok.headers().firstValue("Set-Cookie").orElseThrow();
