@@ -21,14 +21,19 @@ import org.slf4j.LoggerFactory;
 import schoolgate.Gateway;
 import schoolgate.cards.CardRepository;
 import schoolgate.cards.CardTable;
+import schoolgate.cards.Holder;
+import schoolgate.cards.Reason;
 import schoolgate.config.GatewayConfig;
 import schoolgate.passes.LivePasses;
+import schoolgate.passes.PassEvent;
 import schoolgate.passes.PassWriter;
 import schoolgate.readers.ReaderPresence;
 import schoolgate.readers.TapMetrics;
 import schoolgate.uplink.UplinkStatus;
 
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -84,7 +89,8 @@ public final class Monitor extends VerticleBase {
     vertx.eventBus().localConsumer(PassWriter.COMMITTED, msg -> recountSoon());
     statusTimer = vertx.setPeriodic(0, STATUS_EVERY_MS, t -> refreshBacklog().onComplete(ar -> pushStatus()));
 
-    return Future.all(page("webroot/public/login.html"), page("webroot/app/index.html"))
+    return preloadRecent()
+        .compose(v -> Future.all(page("webroot/public/login.html"), page("webroot/app/index.html")))
         .compose(pages -> {
           Buffer loginPage = pages.resultAt(0);
           Buffer indexPage = pages.resultAt(1);
@@ -157,6 +163,29 @@ public final class Monitor extends VerticleBase {
     return server == null ? -1 : server.actualPort();
   }
 
+  /**
+   * After a restart the screens start from the taps of the last half hour in the database,
+   * not from nothing. Best effort: without it the feed simply starts empty.
+   */
+  private Future<Void> preloadRecent() {
+    OffsetDateTime since = OffsetDateTime.now(gateway.clock()).minusMinutes(30);
+    CardTable table = gateway.table();
+    return gateway.passes().recentTaps(since)
+        .map(taps -> {
+          List<PassEvent> last = taps.subList(Math.max(0, taps.size() - LiveFeed.RECENT), taps.size());
+          for (PassEvent p : last) {
+            Holder holder = p.holderId() == null ? null : table.holder(p.holderId());
+            Instant replacedAt = p.reason() == Reason.SUPERSEDED ? table.decide(p.card()).replacedAt() : null;
+            feed.pass(LivePasses.json(p, holder, replacedAt));
+          }
+          return (Void) null;
+        })
+        .recover(e -> {
+          LOG.warn("recent passes not loaded for the screens: {}", e.toString());
+          return Future.succeededFuture();
+        });
+  }
+
   /** The live feed upgrade: only for a guard's session, only from this origin. */
   private void upgrade(RoutingContext ctx) {
     if (!GuardAuth.sameOrigin(ctx)) {
@@ -205,7 +234,7 @@ public final class Monitor extends VerticleBase {
       }
     });
     return new JsonObject()
-        .put("now", Instant.now().toString())
+        .put("now", gateway.clock().instant().toString())
         .put("uplink", gateway.uplinkStatus().toJson())
         .put("outbox", outboxBacklog < 0 ? null : outboxBacklog)
         .put("cardSeq", table.appliedSeq())
