@@ -92,6 +92,7 @@ public final class TapHandler {
 
   public Outcome handle(String readerId, Buffer payload, boolean dup) {
     long arrived = System.nanoTime();
+    metrics.received();
     Tap tap;
     try {
       tap = Tap.parse(payload, config.maxPayloadBytes());
@@ -108,7 +109,6 @@ public final class TapHandler {
     if (tap.seq() != null) {
       Recent same = bySeq.getOrDefault(readerId, new LinkedHashMap<>()).get(tap.seq());
       if (same != null && same.card.equals(tap.card()) && now - same.atMs < SEQ_MEMORY_MS) {
-        metrics.repeated();
         return new Outcome(same.decision, same.durable);
       }
     }
@@ -123,7 +123,6 @@ public final class TapHandler {
         if (tap.seq() != null) {
           rememberSeq(readerId, tap.seq(), new Recent(tap.card(), last.atMs, again, last.durable));
         }
-        metrics.repeated();
         return new Outcome(again, last.durable);
       }
     }

@@ -14,8 +14,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * What the tap path counts for /metrics: taps (new, repeated, bad), decisions by reason and
- * the decision latency. One per Vert.x instance ({@link #of}), so the reader verticles and
+ * What the tap path counts for /metrics: taps received, new decisions by reason (each one a
+ * pass; {@code bad_request} included) and their latency. A tap answered again without a new
+ * pass (repeat window, retransmission) is the difference: taps minus decisions. One per Vert.x instance ({@link #of}), so the reader verticles and
  * the monitor find the same one without new constructor parameters. A no-op until the
  * monitor {@linkplain #bindTo binds} a registry. Thread-safe.
  */
@@ -24,8 +25,7 @@ public final class TapMetrics implements Shareable {
   private static final String MAP = "schoolgate.metrics";
   private static final String KEY = "taps";
 
-  private record Meters(Counter fresh, Counter repeated, Counter bad, Map<Reason, Counter> decisions,
-                        Timer latency) {
+  private record Meters(Counter taps, Map<Reason, Counter> decisions, Timer latency) {
   }
 
   private volatile Meters meters;
@@ -41,17 +41,14 @@ public final class TapMetrics implements Shareable {
 
   /** Registers the meters in {@code registry}; from now on taps are counted there. */
   public void bindTo(MeterRegistry registry) {
-    String taps = "gate.taps";
-    String tapsHelp = "Card taps received from readers, by outcome";
     Map<Reason, Counter> decisions = new EnumMap<>(Reason.class);
     for (Reason r : Reason.values()) {
-      decisions.put(r, Counter.builder("gate.decisions").description("Decisions sent to readers, by reason")
+      decisions.put(r, Counter.builder("gate.decisions")
+          .description("New decisions (each a pass, or a bad request), by reason; taps minus these are repeats")
           .tag("reason", r.wire()).register(registry));
     }
     meters = new Meters(
-        Counter.builder(taps).description(tapsHelp).tag("outcome", "decided").register(registry),
-        Counter.builder(taps).description(tapsHelp).tag("outcome", "repeat").register(registry),
-        Counter.builder(taps).description(tapsHelp).tag("outcome", "bad_request").register(registry),
+        Counter.builder("gate.taps").description("Card taps received from readers").register(registry),
         decisions,
         Timer.builder("gate.decision")
             .description("Time from a tap's arrival to its decision (in-memory card table)")
@@ -60,21 +57,20 @@ public final class TapMetrics implements Shareable {
             .register(registry));
   }
 
+  /** A tap message arrived (whatever becomes of it). */
+  void received() {
+    Meters m = meters;
+    if (m != null) {
+      m.taps().increment();
+    }
+  }
+
   /** A new tap was decided {@code nanos} after it arrived. */
   void decided(Reason reason, long nanos) {
     Meters m = meters;
     if (m != null) {
-      m.fresh().increment();
       m.decisions().get(reason).increment();
       m.latency().record(nanos, TimeUnit.NANOSECONDS);
-    }
-  }
-
-  /** A tap repeated within the repeat window or retransmitted: answered again, no new pass. */
-  void repeated() {
-    Meters m = meters;
-    if (m != null) {
-      m.repeated().increment();
     }
   }
 
@@ -82,7 +78,6 @@ public final class TapMetrics implements Shareable {
   void badRequest() {
     Meters m = meters;
     if (m != null) {
-      m.bad().increment();
       m.decisions().get(Reason.BAD_REQUEST).increment();
     }
   }

@@ -212,12 +212,14 @@ class MonitorAccessIT {
     reader.publish("readers/r1/tap", new JsonObject().put("card", MARIA_CARD).put("seq", 1).toBuffer().getBytes(), 1, false);
     reader.publish("readers/r1/tap", new JsonObject().put("card", "DEADBEEF").put("seq", 2).toBuffer().getBytes(), 1, false);
     reader.publish("readers/r1/tap", "not json".getBytes(StandardCharsets.UTF_8), 1, false);
+    // The same card again within the repeat window: answered, but no new decision or pass.
+    reader.publish("readers/r1/tap", new JsonObject().put("card", MARIA_CARD).put("seq", 3).toBuffer().getBytes(), 1, false);
     reader.disconnect();
     reader.close();
 
     String metrics = http().get("/metrics").body();
-    assertTrue(metrics.contains("gate_taps_total{outcome=\"decided\"} 2.0"), metrics);
-    assertTrue(metrics.contains("gate_taps_total{outcome=\"bad_request\"} 1.0"), metrics);
+    assertTrue(metrics.contains("gate_taps_total 4.0"), metrics);
+    assertTrue(metrics.contains("gate_decisions_total{reason=\"bad_request\"} 1.0"), metrics);
     assertTrue(metrics.contains("gate_decisions_total{reason=\"ok\"} 1.0"), metrics);
     assertTrue(metrics.contains("gate_decisions_total{reason=\"unknown_card\"} 1.0"), metrics);
     assertTrue(metrics.contains("gate_decision_seconds_count 2"), metrics);
