@@ -77,7 +77,8 @@ function passEl(pass, big) {
   item.append(photoEl(pass, 'photo'));
 
   const body = el('div', 'body');
-  const verdict = el('div', 'verdict', deny ? t('verdict.deny') : t('verdict.open'));
+  const manual = pass.source === 'guard' && !pass.holder;
+  const verdict = el('div', 'verdict', deny ? t('verdict.deny') : t(manual ? 'verdict.manual' : 'verdict.open'));
   body.append(verdict);
   if (pass.reason === 'superseded') {
     body.append(el('div', 'reason superseded-warning', t('reason.superseded')));
@@ -155,7 +156,7 @@ function renderStatus() {
   const uplink = status.uplink?.state || 'disabled';
   $('uplink').textContent = t(`uplink.${uplink}`);
   $('uplink').className = `state-${uplink}`;
-  $('card-seq').textContent = `№ ${status.cardSeq}`;
+  $('card-seq').textContent = t('status.seq', { n: status.cardSeq });
   renderCardAge();
   $('outbox').textContent = status.outbox === null || status.outbox === undefined ? '?' : String(status.outbox);
   $('outbox').className = status.outbox > 0 ? 'state-pending' : '';

@@ -277,6 +277,7 @@ class GuardScreenBrowserIT {
     String pass = "#last .pass.src-guard";
     waitFor(Duration.ofSeconds(5)).until(ExpectedConditions.textToBePresentInElementLocated(
         By.cssSelector(pass + " .guard"), "скорая помощь"));
+    assertEquals("ОТКРЫТО ВРУЧНУЮ", text(pass + " .verdict"));
     screenshot("04-opened-by-hand");
   }
 
