@@ -192,6 +192,10 @@ public final class Monitor extends VerticleBase {
       json(ctx, 403, new JsonObject().put("error", "origin"));
       return;
     }
+    if (!ctx.request().canUpgradeToWebSocket()) {
+      json(ctx, 400, new JsonObject().put("error", "websocket_expected"));
+      return;
+    }
     String sessionId = ctx.session().id();
     String guard = ctx.session().get(GuardAuth.GUARD);
     ctx.request().toWebSocket()

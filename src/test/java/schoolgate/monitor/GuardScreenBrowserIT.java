@@ -405,6 +405,11 @@ class GuardScreenBrowserIT {
     long elements = (Long) browser.executeScript("return document.getElementsByTagName('*').length");
     assertTrue(elements < 4000, elements + " elements on the page");
     screenshot("09-after-3000-passes");
+    // A screen opened now gets the last 200 in one hello and shows them, newest on top.
+    browser.navigate().refresh();
+    waitUntilLive();
+    waitFor(Duration.ofSeconds(10)).until(d -> feedSize() == LiveFeed.RECENT
+        && !d.findElements(By.cssSelector(top)).isEmpty());
 
     long recorded = GatewayFixture.await(gateway.database().pool()
         .query("SELECT count(*) FROM passes WHERE reader = 'r3'").execute()).iterator().next().getLong(0);

@@ -128,6 +128,7 @@ class MonitorAccessIT {
 
     assertEquals(200, guard.login(GUARD, PASSWORD).statusCode());
     String cookie = guard.cookieHeader();
+    assertEquals(400, guard.get("/ws").statusCode(), "a plain GET of the feed is answered, not left hanging");
 
     ExecutionException otherSite = assertThrows(ExecutionException.class, () -> HttpClient.newHttpClient()
         .newWebSocketBuilder().header("Cookie", cookie).header("Origin", "http://evil.example")
