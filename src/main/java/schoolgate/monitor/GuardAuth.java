@@ -3,6 +3,7 @@ package schoolgate.monitor;
 import at.favre.lib.crypto.bcrypt.BCrypt;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.DecodeException;
@@ -18,6 +19,8 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.Base64;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Guard login, logout and the checks every other request passes: a session with a guard in
@@ -35,6 +38,7 @@ final class GuardAuth {
   /** bcrypt looks at 72 bytes at most; hash-password refuses longer, so must we. */
   private static final int MAX_PASSWORD_BYTES = 71;
   private static final int MAX_LOGIN_CHARS = 64;
+  private static final Pattern BCRYPT_COST = Pattern.compile("^\\$2[abxy]?\\$(\\d\\d)\\$");
 
   private final Map<String, String> guards;
   private final WorkerExecutor hashing;
@@ -45,6 +49,8 @@ final class GuardAuth {
   private final SecureRandom random = new SecureRandom();
   /** Checked for unknown logins, so that they take as long as known ones. */
   private volatile String decoyHash;
+  /** The cost of the configured hashes, so that the decoy costs the same. */
+  private final int decoyCost;
 
   GuardAuth(Map<String, String> guards, WorkerExecutor hashing, LoginThrottle throttle,
             MonitorMetrics metrics, LiveFeed feed, Clock clock) {
@@ -58,6 +64,11 @@ final class GuardAuth {
       LOG.warn("no guards configured: nobody can log in to the monitor (add logins and hashes"
           + " from 'hash-password' under \"guards\")");
     }
+    this.decoyCost = guards.values().stream()
+        .map(BCRYPT_COST::matcher)
+        .filter(Matcher::find)
+        .map(m -> Integer.parseInt(m.group(1)))
+        .findFirst().orElse(12);
     guards.forEach((login, hash) -> {
       if (hash == null || !hash.startsWith("$2")) {
         LOG.warn("guard '{}': the password hash is not a bcrypt hash from 'hash-password';"
@@ -139,6 +150,16 @@ final class GuardAuth {
     Monitor.json(ctx, 200, new JsonObject().put("ok", true));
   }
 
+  /** GET /login: the login page, or the screen for a guard who is logged in already. */
+  void loginPage(RoutingContext ctx, Buffer page) {
+    Session session = ctx.session();
+    if (session != null && session.get(GUARD) != null) {
+      ctx.response().setStatusCode(302).putHeader(HttpHeaders.LOCATION, "/").end();
+      return;
+    }
+    Monitor.html(ctx, page);
+  }
+
   /** GET /api/me: who is logged in, and the CSRF token the page sends with its actions. */
   void me(RoutingContext ctx) {
     Session session = ctx.session();
@@ -203,7 +224,7 @@ final class GuardAuth {
   private char[] decoy() {
     String h = decoyHash;
     if (h == null) {
-      h = BCrypt.withDefaults().hashToString(12, token().toCharArray());
+      h = BCrypt.withDefaults().hashToString(decoyCost, token().toCharArray());
       decoyHash = h;
     }
     return h.toCharArray();

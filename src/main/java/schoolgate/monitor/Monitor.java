@@ -110,7 +110,7 @@ public final class Monitor extends VerticleBase {
               .setSessionTimeout(SESSION_TIMEOUT_MS)
               .setLazySession(true)
               .setMinLength(32));
-          router.get("/login").handler(ctx -> html(ctx, loginPage));
+          router.get("/login").handler(ctx -> auth.loginPage(ctx, loginPage));
           router.post("/login").handler(BodyHandler.create().setBodyLimit(4096)).handler(auth::login);
 
           // Below this line: a guard's session only.
@@ -259,7 +259,7 @@ public final class Monitor extends VerticleBase {
     return on == null || Boolean.TRUE.equals(on) || "true".equals(on);
   }
 
-  private static void html(RoutingContext ctx, Buffer page) {
+  static void html(RoutingContext ctx, Buffer page) {
     ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/html; charset=utf-8")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
         .end(page);

@@ -159,6 +159,7 @@ class MonitorAccessIT {
     assertTrue(cookie.contains("SameSite=Strict"), cookie);
 
     assertEquals(200, guard.get("/", "Accept", "text/html").statusCode());
+    assertEquals("/", guard.get("/login").headers().firstValue("Location").orElse(""), "logged in: login page leads on");
     assertEquals(200, guard.get("/app/app.js").statusCode());
     assertEquals(GUARD, new JsonObject(guard.get("/api/me").body()).getString("guard"));
 
