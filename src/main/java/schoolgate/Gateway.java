@@ -43,6 +43,7 @@ public final class Gateway {
   private final UplinkStatus uplinkStatus = new UplinkStatus();
   private PassRepository passes;
   private VerticleBase readers;
+  private Monitor monitor;
   private final List<VerticleBase> deployed = new ArrayList<>();
 
   public Gateway(Vertx vertx, GatewayConfig config, Clock clock) {
@@ -73,7 +74,7 @@ public final class Gateway {
         .compose(v -> config.uplink().enabled()
             ? deploy(new Uplink(config, applier, passes, uplinkStatus))
             : Future.succeededFuture())
-        .compose(v -> deploy(new Monitor(this)))
+        .compose(v -> deploy(monitor = new Monitor(this)))
         .map(id -> {
           LOG.info("gateway for school {} started in {} ms", config.school(),
               (System.nanoTime() - started) / 1_000_000);
@@ -174,5 +175,10 @@ public final class Gateway {
   /** The reader listener's actual port (embedded mode), e.g. when configured as 0. */
   public int readerPort() {
     return readers instanceof EmbeddedReaderServer s ? s.port() : -1;
+  }
+
+  /** The monitor's actual HTTP port, e.g. when configured as 0 (-1 before it listens). */
+  public int httpPort() {
+    return monitor == null ? -1 : monitor.port();
   }
 }

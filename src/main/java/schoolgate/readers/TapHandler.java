@@ -57,6 +57,7 @@ public final class TapHandler {
   private final ReaderPresence presence;
   private final Clock clock;
   private final BadInputLog badInput = new BadInputLog(LOG, 10_000);
+  private final TapMetrics metrics;
   /** reader -> seq -> the tap that had it. */
   private final Map<String, LinkedHashMap<Long, Recent>> bySeq = new HashMap<>();
   /** reader -> card -> the last pass of that card there (for the repeat window). */
@@ -70,6 +71,7 @@ public final class TapHandler {
     this.writer = writer;
     this.presence = presence;
     this.clock = clock;
+    this.metrics = TapMetrics.of(vertx);
   }
 
   /** Rebuilds duplicate detection from the passes committed before a restart. */
@@ -89,6 +91,8 @@ public final class TapHandler {
   }
 
   public Outcome handle(String readerId, Buffer payload, boolean dup) {
+    long arrived = System.nanoTime();
+    metrics.received();
     Tap tap;
     try {
       tap = Tap.parse(payload, config.maxPayloadBytes());
@@ -127,6 +131,7 @@ public final class TapHandler {
 
     Verdict verdict = table.decide(tap.card());
     JsonObject decision = decisionJson(tap.seq(), tap.card(), verdict);
+    metrics.decided(verdict.reason(), System.nanoTime() - arrived);
     PassEvent pass = new PassEvent(Uuid7.next(now), readerId, place.gate(), place.direction(),
         tap.card(), verdict.holderId(), verdict.open(), verdict.reason(),
         OffsetDateTime.ofInstant(java.time.Instant.ofEpochMilli(now), ZoneId.systemDefault()),
@@ -140,6 +145,7 @@ public final class TapHandler {
 
   private Outcome badRequest(String readerId, String why, Long seq, String card) {
     badInput.warn("reader " + readerId, "bad tap: " + why);
+    metrics.badRequest();
     JsonObject decision = new JsonObject();
     putSeq(decision, seq);
     if (card != null) {
