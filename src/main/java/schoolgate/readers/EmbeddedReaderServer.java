@@ -131,7 +131,13 @@ public final class EmbeddedReaderServer extends VerticleBase {
     }
     ReaderConnection previous = byClientId.get(clientId);
     if (previous != null) {
-      // MQTT: a second connection with the same client id takes over from the first.
+      // MQTT: a second connection with the same client id takes over from the first, and with
+      // clean session off it resumes the first one's session. The first one's close is only
+      // seen later (a reader back before its old connection timed out), so save it now.
+      byClientId.remove(clientId);
+      if (!previous.endpoint().isCleanSession()) {
+        savedSessions.put(clientId, previous.subscriptions());
+      }
       previous.close();
     }
     Set<String> restored = endpoint.isCleanSession() ? null : savedSessions.get(clientId);
