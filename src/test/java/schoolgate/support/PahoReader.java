@@ -127,6 +127,20 @@ public final class PahoReader implements AutoCloseable {
     return d;
   }
 
+  /** The first decision that carries {@code seq}, dropping any others that come before it. */
+  public JsonObject decisionFor(long seq) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+    while (true) {
+      JsonObject d = decisions.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      if (d == null) {
+        throw new AssertionError("reader " + readerId + ": no decision for seq " + seq + " within " + WAIT_SECONDS + " s");
+      }
+      if (d.getLong("seq") != null && d.getLong("seq") == seq) {
+        return d;
+      }
+    }
+  }
+
   /** Decisions that arrived and were not taken yet. */
   public int pending() {
     return decisions.size();
