@@ -43,6 +43,8 @@ class ReaderSecurityIT {
 
   static final String CARD = "04A1B2C3D4E5F6";
   static final String OTHER = "A1B2C3D4";
+  /** Tapped by one test only: the long repeat window would make a second tap no pass. */
+  static final String THIRD = "0102030405060708090A";
   static final String NAME = "Иванова Мария Петровна";
 
   private Path dir;
@@ -64,7 +66,8 @@ class ReaderSecurityIT {
     GatewayFixture.await(gateway.applier().apply(CardEvents.parse(List.of(
         CardEvents.holder(1, "h-1", NAME, "5А", true),
         CardEvents.card(2, CARD, "h-1", 1, "permanent", "active"),
-        CardEvents.card(3, OTHER, "h-1", 2, "temporary", "blocked")))));
+        CardEvents.card(3, OTHER, "h-1", 2, "temporary", "blocked"),
+        CardEvents.card(4, THIRD, "h-1", 1, "temporary", "active")))));
     pool = gateway.database().pool();
     uri = "tcp://127.0.0.1:" + gateway.readerPort();
   }
@@ -144,7 +147,7 @@ class ReaderSecurityIT {
       }
       // r2 heard nothing of it, and its own tap is answered with its own decision first.
       long own = ++seq;
-      assertEquals("ok", r2.tap(CARD, own).getString("reason"));
+      assertEquals("ok", r2.tap(THIRD, own).getString("reason"));
       // Passes commit in order: the forged tap, had it been recorded, would be in by now.
       assertEquals(before + 1, Pg.count(pool, "SELECT count(*) FROM passes"));
       assertEquals(0, Pg.count(pool, "SELECT count(*) FROM passes WHERE tap_seq = $1", forged));
@@ -228,6 +231,32 @@ class ReaderSecurityIT {
     try (PahoReader r1 = PahoReader.connect(uri, "r1", "pw-one")) {
       assertEquals("blocked", r1.tap(OTHER, ++seq).getString("reason"));
       assertEquals(1, Pg.count(pool, "SELECT count(*) FROM passes WHERE reader = 'r1' AND card = $1", OTHER));
+    }
+  }
+
+  /**
+   * Regression: client ids were the key of connections and sessions, so a reader that
+   * authenticated as itself but used another reader's id as its client id took over (closed)
+   * that reader's connection. Each reader's connections are its own now.
+   */
+  @Test
+  void aReaderCannotKickAnotherReaderOffWithItsClientId() throws Exception {
+    try (PahoReader r2 = PahoReader.connect(uri, "r2", "pw-two")) {
+      MqttClient impostor = PahoReader.client(uri, "r2");
+      try {
+        impostor.connect(PahoReader.options("r1", "pw-one"));
+        impostor.publish("readers/r1/tap", ("{\"card\":\"" + CARD + "\",\"seq\":" + (++seq) + "}")
+            .getBytes(StandardCharsets.UTF_8), 1, false);
+        assertTrue(r2.client().isConnected(), "r2 still connected");
+        JsonObject d = r2.tap(CARD, ++seq);
+        assertEquals("ok", d.getString("reason"), d.toString());
+        impostor.disconnect();
+      } finally {
+        if (impostor.isConnected()) {
+          impostor.disconnectForcibly(1000);
+        }
+        impostor.close(true);
+      }
     }
   }
 }
