@@ -40,11 +40,14 @@ public final class CardImport {
   public static CardImport read(Path file) throws IOException {
     CardImport result = new CardImport();
     Map<Long, Numbered> bySeq = new HashMap<>();
-    try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      String text;
+    // Lines are split on the bytes (no UTF-8 sequence contains CR or LF) and decoded one by
+    // one, so that a line that is not UTF-8 is named like any other bad line.
+    try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.ISO_8859_1)) {
+      String raw;
       int line = 0;
-      while ((text = in.readLine()) != null) {
+      while ((raw = in.readLine()) != null) {
         line++;
+        String text = utf8(raw, line);
         if (text.isBlank()) {
           continue;
         }
@@ -66,10 +69,20 @@ public final class CardImport {
         result.events.add(event);
         result.lineOfSeq.put(event.seq(), line);
       }
-    } catch (java.nio.charset.MalformedInputException e) {
-      throw new BadLine(0, "the file is not UTF-8 text");
     }
     return result;
+  }
+
+  private static String utf8(String latin1, int line) {
+    try {
+      return StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+          .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+          .decode(java.nio.ByteBuffer.wrap(latin1.getBytes(StandardCharsets.ISO_8859_1)))
+          .toString();
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new BadLine(line, "not UTF-8 text");
+    }
   }
 
   public int size() {

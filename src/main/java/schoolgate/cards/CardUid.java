@@ -18,7 +18,11 @@ public final class CardUid {
       return null;
     }
     for (int i = 0; i < len; i++) {
-      if (Character.digit(raw.charAt(i), 16) < 0) {
+      // ASCII only: Character.digit also takes Arabic-Indic, Devanagari and full-width digits
+      // and full-width letters, which are not hex on the wire.
+      char c = raw.charAt(i);
+      boolean hex = c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F';
+      if (!hex) {
         return null;
       }
     }

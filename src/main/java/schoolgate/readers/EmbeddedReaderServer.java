@@ -47,6 +47,7 @@ public final class EmbeddedReaderServer extends VerticleBase {
 
   private MqttServer server;
   private TapHandler taps;
+  /** (reader id, client id) -> its connection. */
   private final Map<String, ReaderConnection> byClientId = new HashMap<>();
   private final Map<String, Set<ReaderConnection>> byReader = new HashMap<>();
   private final Map<String, Set<String>> savedSessions = new HashMap<>();
@@ -122,25 +123,33 @@ public final class EmbeddedReaderServer extends VerticleBase {
       endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_IDENTIFIER_REJECTED);
       return;
     }
-    if (byClientId.size() >= config.readers().maxConnections() && !byClientId.containsKey(clientId)) {
+    // Connections and sessions belong to a reader: another reader using this client id must
+    // not take them over (MQTT client ids are unique per reader, not across readers).
+    String key = sessionKey(readerId, clientId);
+    if (byClientId.size() >= config.readers().maxConnections() && !byClientId.containsKey(key)) {
       taps.warnBadInput(from, "refused: connection limit " + config.readers().maxConnections() + " reached");
       endpoint.reject(endpoint.protocolVersion() >= 5
           ? MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE_5
           : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
       return;
     }
-    ReaderConnection previous = byClientId.get(clientId);
-    Set<String> restored = endpoint.isCleanSession() ? null
-        : previous != null ? previous.subscriptions() : savedSessions.get(clientId);
+    ReaderConnection previous = byClientId.get(key);
     if (previous != null) {
-      // MQTT: a second connection with the same client id takes over from the first.
+      // MQTT: a second connection with the same client id takes over from the first, and with
+      // clean session off it resumes the first one's session. The first one's close is only
+      // seen later (a reader back before its old connection timed out), so save it now.
+      byClientId.remove(key);
+      if (!previous.endpoint().isCleanSession()) {
+        savedSessions.put(key, previous.subscriptions());
+      }
       previous.close();
     }
+    Set<String> restored = endpoint.isCleanSession() ? null : savedSessions.get(key);
     if (endpoint.isCleanSession()) {
-      savedSessions.remove(clientId);
+      savedSessions.remove(key);
     }
     ReaderConnection conn = new ReaderConnection(this, endpoint, readerId, restored);
-    byClientId.put(clientId, conn);
+    byClientId.put(key, conn);
     byReader.computeIfAbsent(readerId, k -> new HashSet<>()).add(conn);
     endpoint.accept(restored != null);
     if (presence.connected(readerId)) {
@@ -150,11 +159,11 @@ public final class EmbeddedReaderServer extends VerticleBase {
   }
 
   void closed(ReaderConnection conn) {
-    String clientId = conn.endpoint().clientIdentifier();
-    if (byClientId.get(clientId) == conn) {
-      byClientId.remove(clientId);
+    String key = sessionKey(conn.readerId(), conn.endpoint().clientIdentifier());
+    if (byClientId.get(key) == conn) {
+      byClientId.remove(key);
       if (!conn.endpoint().isCleanSession()) {
-        savedSessions.put(clientId, conn.subscriptions());
+        savedSessions.put(key, conn.subscriptions());
       }
     }
     Set<ReaderConnection> set = byReader.get(conn.readerId());
@@ -191,6 +200,10 @@ public final class EmbeddedReaderServer extends VerticleBase {
       }
     }
     return n;
+  }
+
+  private static String sessionKey(String readerId, String clientId) {
+    return readerId + '\u0000' + clientId;
   }
 
   private static boolean constantTimeEquals(String a, String b) {
