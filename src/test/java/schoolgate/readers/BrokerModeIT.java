@@ -154,6 +154,11 @@ class BrokerModeIT {
       assertEquals("ok", r1.tap(CARD, 20).getString("reason"));
       GatewayFixture.await(gateway.stop());
       gateway = null;
+      // Publish only once the broker itself has let the gateway's session go, so that the tap
+      // is queued for an offline persistent session (what this test is about). Moquette may
+      // otherwise route it to the closing connection and not re-deliver it.
+      await(() -> broker.listConnectedClients().stream()
+          .noneMatch(c -> c.getClientID().startsWith("gate-")), "the broker saw the gateway go");
       r1.publishTap("{\"card\":\"" + CARD + "\",\"seq\":21}", 1);
       gateway = startGateway();
       JsonObject late = r1.decisionFor(21);
