@@ -135,6 +135,7 @@ class ProductionConfigIT {
       MqttConnectOptions options = new MqttConnectOptions();
       options.setUserName("r1");
       options.setPassword(READER_PASSWORD.toCharArray());
+      reader.setTimeToWait(30_000);
       reader.connect(options);
       try {
         reader.subscribe("readers/r1/decision", 1,
@@ -153,7 +154,10 @@ class ProductionConfigIT {
 
         // The ACL: r1 may not tap as r2; the broker drops it. A later tap of r1 that is
         // recorded shows the forged one, sent before it on the same connection, is not.
-        reader.publish("readers/r2/tap", message("{\"card\":\"04A1B2C3D4E5F6\",\"seq\":500}"));
+        // QoS 0: Moquette does not acknowledge a refused QoS 1 publish (Mosquitto does).
+        MqttMessage forged = message("{\"card\":\"04A1B2C3D4E5F6\",\"seq\":500}");
+        forged.setQos(0);
+        reader.publish("readers/r2/tap", forged);
         reader.publish("readers/r1/tap", message("{\"card\":\"DEADBEEF\",\"seq\":501}"));
         JsonObject unknown = decisions.poll(30, TimeUnit.SECONDS);
         while (unknown != null && !"DEADBEEF".equals(unknown.getString("card"))) {
