@@ -129,6 +129,11 @@ public final class Roster {
     return events;
   }
 
+  /** Writes {@link #events()} to {@code file}, one per line (UTF-8): a file for {@code import}. */
+  public void write(java.nio.file.Path file) throws java.io.IOException {
+    java.nio.file.Files.write(file, events, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
   /** Cards that must open the turnstile. */
   public List<String> workingCards() {
     List<String> out = new ArrayList<>();

@@ -96,6 +96,13 @@ class RosterTest {
   }
 
   @Test
+  void theWrittenFileIsWhatImportReads(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws IOException {
+    java.nio.file.Path file = dir.resolve("roster.jsonl");
+    roster.write(file);
+    assertEquals(roster.events().size(), schoolgate.cards.CardImport.read(file).size());
+  }
+
+  @Test
   void theSameSeedGivesTheSameSchoolAndAnotherSeedAnother() {
     assertEquals(roster.events(), Roster.generate(20261124L, 300, true).events());
     assertNotEquals(roster.events(), Roster.generate(7L, 300, true).events());
