@@ -106,14 +106,14 @@ public final class SimulatedReaders {
     timer = vertx.setPeriodic(TICK_MS, t -> tick());
   }
 
-  /** Stops tapping, waits (10 s at most) for the taps in flight to be acknowledged, disconnects. */
+  /** Stops tapping, waits (30 s at most) for the taps in flight to be acknowledged, disconnects. */
   public Future<Void> stop() {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
       timer = -1;
     }
     io.vertx.core.Promise<Void> drained = io.vertx.core.Promise.promise();
-    long giveUpAt = System.currentTimeMillis() + 10_000;
+    long giveUpAt = System.currentTimeMillis() + 30_000;
     vertx.setPeriodic(0, TICK_MS, id -> {
       if (awaitingAck.get() <= 0 || System.currentTimeMillis() > giveUpAt) {
         vertx.cancelTimer(id);
