@@ -11,6 +11,7 @@ import schoolgate.cards.CardTable;
 import schoolgate.config.GatewayConfig;
 import schoolgate.monitor.Monitor;
 import schoolgate.passes.PassRepository;
+import schoolgate.passes.PassRetention;
 import schoolgate.readers.BrokerReaderClient;
 import schoolgate.readers.EmbeddedReaderServer;
 import schoolgate.readers.ReaderPresence;
@@ -71,6 +72,8 @@ public final class Gateway {
               : new BrokerReaderClient(config, table, passes, presence, clock);
           return deploy(readers);
         })
+        .compose(v -> deploy(new PassRetention(passes, config.retention().days(),
+            config.uplink().enabled(), clock)))
         .compose(v -> config.uplink().enabled()
             ? deploy(new Uplink(config, applier, passes, uplinkStatus))
             : Future.succeededFuture())

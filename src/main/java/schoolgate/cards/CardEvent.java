@@ -9,7 +9,8 @@ import java.util.Base64;
  * One card event from the centre (contract section 3), parsed and validated. The same class
  * serves the uplink and {@code import}: both hand parsed events to {@link CardEventApplier}.
  */
-public sealed interface CardEvent permits CardEvent.HolderChange, CardEvent.CardChange {
+public sealed interface CardEvent
+    permits CardEvent.HolderChange, CardEvent.HolderRemoved, CardEvent.CardChange {
 
   /** Largest photo accepted, decoded. A school ID photo is 10-60 KB. */
   int MAX_PHOTO_BYTES = 512 * 1024;
@@ -22,6 +23,15 @@ public sealed interface CardEvent permits CardEvent.HolderChange, CardEvent.Card
    */
   record HolderChange(long seq, String id, String name, String className, boolean active,
                       PhotoChange photoChange, byte[] photo) implements CardEvent {
+  }
+
+  /**
+   * A holder the centre no longer keeps at this school (left the school, data erased):
+   * {@code {"seq": N, "type": "holder", "holder": {"id": "h-1", "removed": true}}}. The
+   * holder's name, class and photo and the cards bound to the holder are deleted; the
+   * newest-card mark stays (it holds no personal data and must never go down).
+   */
+  record HolderRemoved(long seq, String id) implements CardEvent {
   }
 
   record CardChange(long seq, String uid, String holderId, int issue, Card.Kind kind,
@@ -54,6 +64,13 @@ public sealed interface CardEvent permits CardEvent.HolderChange, CardEvent.Card
     if ("holder".equals(type)) {
       JsonObject h = object(json, "holder");
       String id = text(h, "holder.id", 64);
+      Object removed = h.getValue("removed");
+      if (removed != null && !(removed instanceof Boolean)) {
+        throw new BadInput("holder.removed must be true or false");
+      }
+      if (Boolean.TRUE.equals(removed)) {
+        return new HolderRemoved(seq, id);
+      }
       String name = text(h, "holder.name", 200);
       Object cls = h.getValue("class");
       if (!(cls instanceof String className) || className.length() > 32) {

@@ -39,6 +39,8 @@ public final class CardRepository {
           + " ON CONFLICT (holder_id) DO UPDATE SET highest_issue = EXCLUDED.highest_issue,"
           + " raised_at = EXCLUDED.raised_at"
           + " WHERE holder_marks.highest_issue < EXCLUDED.highest_issue";
+  static final String DELETE_HOLDER_CARDS = "DELETE FROM cards WHERE holder_id = $1";
+  static final String DELETE_HOLDER = "DELETE FROM holders WHERE id = $1";
   static final String SELECT_FEED = "SELECT applied_seq, last_event_at FROM card_feed WHERE id = 1";
   static final String SELECT_HOLDERS =
       "SELECT id, name, class, active, photo IS NOT NULL FROM holders";
@@ -86,12 +88,17 @@ public final class CardRepository {
     return conn.query(SELECT_FEED_FOR_UPDATE).execute().map(rows -> rows.iterator().next().getLong(0));
   }
 
-  /** Writes {@code events} (contiguous, in seq order) inside the caller's transaction. */
+  /**
+   * Writes {@code events} (contiguous, in seq order) inside the caller's transaction: upserts
+   * in batches, cut at each holder removal so that the result is that of applying the events
+   * one by one.
+   */
   Future<Void> write(SqlConnection conn, List<CardEvent> events, Instant now) {
     OffsetDateTime at = now.atOffset(ZoneOffset.UTC);
     List<Tuple> holders = new ArrayList<>();
     List<Tuple> cards = new ArrayList<>();
     List<Tuple> marks = new ArrayList<>();
+    Future<Void> chain = Future.succeededFuture();
     for (CardEvent e : events) {
       if (e instanceof CardEvent.HolderChange h) {
         holders.add(Tuple.from(new Object[] {h.id(), h.name(), h.className(), h.active(),
@@ -103,14 +110,27 @@ public final class CardRepository {
         if (c.active()) {
           marks.add(Tuple.of(c.holderId(), c.issue(), at));
         }
+      } else if (e instanceof CardEvent.HolderRemoved r) {
+        chain = upsert(conn, chain, holders, cards, marks)
+            .compose(v -> conn.preparedQuery(DELETE_HOLDER_CARDS).execute(Tuple.of(r.id())))
+            .compose(v -> conn.preparedQuery(DELETE_HOLDER).execute(Tuple.of(r.id())))
+            .mapEmpty();
+        holders = new ArrayList<>();
+        cards = new ArrayList<>();
+        marks = new ArrayList<>();
       }
     }
     long last = events.get(events.size() - 1).seq();
-    return batch(conn, UPSERT_HOLDER, holders)
-        .compose(v -> batch(conn, UPSERT_CARD, cards))
-        .compose(v -> batch(conn, RAISE_MARK, marks))
+    return upsert(conn, chain, holders, cards, marks)
         .compose(v -> conn.preparedQuery(UPDATE_FEED).execute(Tuple.of(last, at)))
         .mapEmpty();
+  }
+
+  private static Future<Void> upsert(SqlConnection conn, Future<Void> after, List<Tuple> holders,
+                                     List<Tuple> cards, List<Tuple> marks) {
+    return after.compose(v -> batch(conn, UPSERT_HOLDER, holders))
+        .compose(v -> batch(conn, UPSERT_CARD, cards))
+        .compose(v -> batch(conn, RAISE_MARK, marks));
   }
 
   private static Future<Void> batch(SqlClient client, String sql, List<Tuple> tuples) {

@@ -39,6 +39,11 @@ public final class CardTable {
         case REPLACE -> true;
       };
       holders.put(h.id(), new Holder(h.id(), h.name(), h.className(), h.active(), hasPhoto));
+    } else if (event instanceof CardEvent.HolderRemoved r) {
+      // Cards first: a tap racing with this sees unknown_card, never a card without holder
+      // data that could pass. The mark stays, as in PostgreSQL.
+      cards.values().removeIf(card -> card.holderId().equals(r.id()));
+      holders.remove(r.id());
     } else if (event instanceof CardEvent.CardChange c) {
       if (c.active()) {
         marks.compute(c.holderId(), (id, m) -> Mark.raise(m, c.issue(), now));

@@ -47,12 +47,31 @@ public final class ConfigLoader {
 
   static JsonObject readFile(Path file) {
     try {
-      return new JsonObject(Files.readString(file));
+      return new JsonObject(stripComments(Files.readString(file)));
     } catch (IOException e) {
       throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
     } catch (DecodeException | ClassCastException e) {
       throw new ConfigException("config file " + file + " is not a JSON object: " + e.getMessage());
     }
+  }
+
+  /**
+   * Blanks full-line {@code //} comments (a line whose first non-blank characters are
+   * {@code //}), keeping the line count so that a JSON error still points at the right line.
+   * A {@code //} after a value is not a comment: it may be inside a string (a URL).
+   */
+  static String stripComments(String text) {
+    StringBuilder out = new StringBuilder(text.length());
+    String[] lines = text.split("\n", -1);
+    for (int i = 0; i < lines.length; i++) {
+      if (i > 0) {
+        out.append('\n');
+      }
+      if (!lines[i].stripLeading().startsWith("//")) {
+        out.append(lines[i]);
+      }
+    }
+    return out.toString();
   }
 
   static void applyEnv(JsonObject json, Map<String, String> env) {

@@ -32,6 +32,12 @@ public final class PassRepository {
   static final String COUNT_UNSENT = "SELECT count(*) FROM passes WHERE sent_at IS NULL";
   static final String PRUNE =
       "DELETE FROM passes WHERE at < $1 AND sent_at IS NOT NULL";
+  /** Retention: up to $3 passes older than $1, the unsent ones too when $2. */
+  static final String PRUNE_SOME =
+      "DELETE FROM passes WHERE n IN (SELECT n FROM passes WHERE at < $1"
+          + " AND (sent_at IS NOT NULL OR $2) ORDER BY n LIMIT $3)";
+  static final String COUNT_UNSENT_BEFORE =
+      "SELECT count(*) FROM passes WHERE at < $1 AND sent_at IS NULL";
 
   /** An outbox row: the pass and its commit position. */
   public record Queued(long n, PassEvent pass) {
@@ -111,6 +117,21 @@ public final class PassRepository {
   /** Deletes sent passes older than {@code before}; returns how many. */
   public Future<Integer> prune(OffsetDateTime before) {
     return pool.preparedQuery(PRUNE).execute(Tuple.of(before)).map(rows -> rows.rowCount());
+  }
+
+  /**
+   * Deletes up to {@code limit} passes older than {@code before}: only those the centre has
+   * acknowledged, or all of them when {@code includeUnsent}. Returns how many.
+   */
+  public Future<Integer> prune(OffsetDateTime before, boolean includeUnsent, int limit) {
+    return pool.preparedQuery(PRUNE_SOME).execute(Tuple.of(before, includeUnsent, limit))
+        .map(rows -> rows.rowCount());
+  }
+
+  /** Passes older than {@code before} still waiting for the centre. */
+  public Future<Long> unsentBefore(OffsetDateTime before) {
+    return pool.preparedQuery(COUNT_UNSENT_BEFORE).execute(Tuple.of(before))
+        .map(rows -> rows.iterator().next().getLong(0));
   }
 
   private static PassEvent pass(Row r, int o) {
