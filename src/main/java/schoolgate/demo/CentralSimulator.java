@@ -74,7 +74,7 @@ public final class CentralSimulator extends VerticleBase {
       subs.put(topics.sync(), 1);
       subs.put(topics.gateway(), 1);
       return c.subscribe(subs);
-    }).stateHandler(up -> {
+    }).maxDelay(2000).stateHandler(up -> {
       synchronized (this) {
         client = up ? link.client() : null;
         inflight = 0;

@@ -33,6 +33,7 @@ public final class ReconnectingClient {
   private final Handler<MqttPublishMessage> onMessage;
   private final Function<MqttClient, Future<?>> onConnected;
   private Handler<Boolean> stateHandler = up -> { };
+  private long maxDelayMs = MAX_DELAY_MS;
 
   private MqttClient client;
   private boolean connected;
@@ -54,6 +55,12 @@ public final class ReconnectingClient {
   /** Told true when a connection is up (after {@code onConnected}), false when it is lost. */
   public ReconnectingClient stateHandler(Handler<Boolean> handler) {
     this.stateHandler = handler;
+    return this;
+  }
+
+  /** The back-off cap (default 30 s): a long outage is retried at least this often. */
+  public ReconnectingClient maxDelay(long ms) {
+    this.maxDelayMs = Math.max(MIN_DELAY_MS, ms);
     return this;
   }
 
@@ -107,7 +114,13 @@ public final class ReconnectingClient {
           if (client != c) {
             return;
           }
-          LOG.warn("{}: cannot connect to {}:{}: {}", name, host, port, e.getMessage());
+          // A long outage must not fill the log: attempts 1, 2, 4, 8, ... are logged.
+          if (Integer.bitCount(failures + 1) == 1) {
+            LOG.warn("{}: cannot connect to {}:{} (attempt {}): {}", name, host, port, failures + 1,
+                e.getMessage());
+          } else {
+            LOG.debug("{}: cannot connect to {}:{}: {}", name, host, port, e.getMessage());
+          }
           if (c.isConnected()) {
             c.disconnect();
           } else {
@@ -134,7 +147,7 @@ public final class ReconnectingClient {
       return;
     }
     failures++;
-    long cap = Math.min(MAX_DELAY_MS, MIN_DELAY_MS << Math.min(failures - 1, 10));
+    long cap = Math.min(maxDelayMs, MIN_DELAY_MS << Math.min(failures - 1, 10));
     long delay = Math.max(100, ThreadLocalRandom.current().nextLong(cap + 1));
     timer = vertx.setTimer(delay, t -> connect());
   }

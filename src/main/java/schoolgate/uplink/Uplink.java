@@ -78,7 +78,7 @@ public final class Uplink extends VerticleBase {
       return Future.failedFuture(e);
     }
     link = new ReconnectingClient(vertx, "uplink", options, u.host(), u.port(), this::onMessage,
-        this::onConnected).stateHandler(this::onState);
+        this::onConnected).stateHandler(this::onState).maxDelay(u.reconnectMaxSeconds() * 1000L);
     vertx.eventBus().localConsumer(PassWriter.COMMITTED, m -> {
       backlogChanged();
       outbox.wake();

@@ -10,6 +10,10 @@ import org.eclipse.paho.client.mqttv3.MqttMessage;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +24,7 @@ final class PahoReader implements AutoCloseable {
   final String id;
   private final MqttClient client;
   private final BlockingQueue<JsonObject> decisions = new LinkedBlockingQueue<>();
+  private final Set<Long> decided = ConcurrentHashMap.newKeySet();
   private long seq;
 
   PahoReader(int port, String id) throws MqttException {
@@ -35,7 +40,9 @@ final class PahoReader implements AutoCloseable {
 
       @Override
       public void messageArrived(String topic, MqttMessage message) {
-        decisions.add(new JsonObject(new String(message.getPayload(), StandardCharsets.UTF_8)));
+        JsonObject d = new JsonObject(new String(message.getPayload(), StandardCharsets.UTF_8));
+        decided.add(d.getLong("seq", -1L));
+        decisions.add(d);
       }
 
       @Override
@@ -67,6 +74,32 @@ final class PahoReader implements AutoCloseable {
     m.setQos(1);
     client.getTopic("readers/" + id + "/tap").publish(m).waitForCompletion(30_000);
     return decision(s);
+  }
+
+  /**
+   * Taps every card in turn (QoS 1, up to 200 un-acknowledged at once) and returns when each
+   * tap is acknowledged, i.e. its pass is committed at the gateway.
+   */
+  void tapAll(List<String> cards) throws MqttException {
+    ArrayDeque<IMqttDeliveryToken> pending = new ArrayDeque<>();
+    for (String card : cards) {
+      if (pending.size() >= 200) {
+        pending.poll().waitForCompletion(60_000);
+      }
+      long s = ++seq;
+      MqttMessage m = new MqttMessage(new JsonObject().put("card", card).put("seq", s).encode()
+          .getBytes(StandardCharsets.UTF_8));
+      m.setQos(1);
+      pending.add(client.getTopic("readers/" + id + "/tap").publish(m));
+    }
+    while (!pending.isEmpty()) {
+      pending.poll().waitForCompletion(60_000);
+    }
+  }
+
+  /** How many of this client's taps have had a decision so far. */
+  int decidedCount() {
+    return decided.size();
   }
 
   JsonObject decision(long s) throws InterruptedException {
