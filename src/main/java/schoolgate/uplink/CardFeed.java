@@ -73,6 +73,9 @@ final class CardFeed {
   private long lastProgressAt = Long.MIN_VALUE / 2;
   private long received;
   private long duplicates;
+  private long progressLoggedAt = System.currentTimeMillis();
+  private long eventsSinceLog;
+  private long batchesSinceLog;
 
   /**
    * @param requestSync publishes {@code {"after": n}} (called with n)
@@ -220,6 +223,7 @@ final class CardFeed {
         }
         badSeqs.headSet(upTo, true).clear();
         changed.run();
+        logProgress(ar.result().applied(), upTo);
         drain();
       } else if (ar.cause() instanceof CardEventApplier.SeqGap) {
         // The database moved under us (and the table followed it): start over from there.
@@ -229,6 +233,20 @@ final class CardFeed {
         retryLater();
       }
     });
+  }
+
+  /** During a long catch-up, what was applied every few seconds (an operator sees it move). */
+  private void logProgress(int applied, long seq) {
+    eventsSinceLog += applied;
+    batchesSinceLog++;
+    long now = System.currentTimeMillis();
+    if (now - progressLoggedAt >= 5000) {
+      LOG.info("card table at seq {}: {} events applied in {} transactions in the last {} s",
+          seq, eventsSinceLog, batchesSinceLog, (now - progressLoggedAt) / 1000);
+      progressLoggedAt = now;
+      eventsSinceLog = 0;
+      batchesSinceLog = 0;
+    }
   }
 
   private void gap(long applied) {
