@@ -39,6 +39,7 @@ public final class ReconnectingClient {
   private boolean connected;
   private boolean stopped;
   private int failures;
+  private int attempts;
   private long timer = -1;
 
   public ReconnectingClient(Vertx vertx, String name, MqttClientOptions options, String host, int port,
@@ -94,6 +95,7 @@ public final class ReconnectingClient {
     if (stopped) {
       return;
     }
+    attempts++;
     MqttClient c = MqttClient.create(vertx, options);
     client = c;
     c.publishHandler(onMessage);
@@ -106,6 +108,7 @@ public final class ReconnectingClient {
             return;
           }
           failures = 0;
+          attempts = 0;
           connected = true;
           LOG.info("{}: connected to {}:{}", name, host, port);
           stateHandler.handle(true);
@@ -115,8 +118,8 @@ public final class ReconnectingClient {
             return;
           }
           // A long outage must not fill the log: attempts 1, 2, 4, 8, ... are logged.
-          if (Integer.bitCount(failures + 1) == 1) {
-            LOG.warn("{}: cannot connect to {}:{} (attempt {}): {}", name, host, port, failures + 1,
+          if (Integer.bitCount(attempts) == 1) {
+            LOG.warn("{}: cannot connect to {}:{} (attempt {}): {}", name, host, port, attempts,
                 e.getMessage());
           } else {
             LOG.debug("{}: cannot connect to {}:{}: {}", name, host, port, e.getMessage());
