@@ -19,20 +19,32 @@ public final class CentralBroker {
   /** Card events carry photos of up to 512 KB (base64: ~700 KB). */
   static final int MAX_MESSAGE_BYTES = 1024 * 1024;
 
+  /** A TLS listener beside the plain one: a PKCS#12 key store holding the broker's key and certificate. */
+  public record Tls(Path keyStore, String password) {
+  }
+
   private final String host;
   private final Path dataDir;
+  private final Tls tls;
   private int port;
+  private int tlsPort;
   private Server server;
 
-  private CentralBroker(String host, int port, Path dataDir) {
+  private CentralBroker(String host, int port, Path dataDir, Tls tls) {
     this.host = host;
     this.port = port;
     this.dataDir = dataDir;
+    this.tls = tls;
   }
 
   /** Starts a broker on {@code host:port} (0 = a free port) keeping its state in {@code dataDir}. */
   public static CentralBroker start(String host, int port, Path dataDir) {
-    CentralBroker broker = new CentralBroker(host, port, dataDir);
+    return start(host, port, dataDir, null);
+  }
+
+  /** As {@link #start(String, int, Path)}, with a TLS listener too (on a free port) if {@code tls} is set. */
+  public static CentralBroker start(String host, int port, Path dataDir, Tls tls) {
+    CentralBroker broker = new CentralBroker(host, port, dataDir, tls);
     broker.start();
     return broker;
   }
@@ -58,6 +70,16 @@ public final class CentralBroker {
         .build();
     config.setProperty(IConfig.NETTY_MAX_BYTES_PROPERTY_NAME, Integer.toString(MAX_MESSAGE_BYTES));
     config.setProperty(IConfig.WEB_SOCKET_PORT_PROPERTY_NAME, "disabled");
+    if (tls != null) {
+      if (tlsPort == 0) {
+        tlsPort = freePort(host);
+      }
+      config.setProperty(IConfig.SSL_PORT_PROPERTY_NAME, Integer.toString(tlsPort));
+      config.setProperty(IConfig.JKS_PATH_PROPERTY_NAME, tls.keyStore().toAbsolutePath().toString());
+      config.setProperty(IConfig.KEY_STORE_TYPE, "pkcs12");
+      config.setProperty(IConfig.KEY_STORE_PASSWORD_PROPERTY_NAME, tls.password());
+      config.setProperty(IConfig.KEY_MANAGER_PASSWORD_PROPERTY_NAME, tls.password());
+    }
     Server s = new Server();
     try {
       s.startServer(config);
@@ -93,5 +115,10 @@ public final class CentralBroker {
 
   public int port() {
     return port;
+  }
+
+  /** The TLS listener's port (0 without TLS). */
+  public int tlsPort() {
+    return tlsPort;
   }
 }

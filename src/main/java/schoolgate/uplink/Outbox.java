@@ -123,6 +123,9 @@ final class Outbox {
       return;
     }
     int room = maxInflight - outstanding;
+    if (outstanding > 0 && room < Math.max(1, maxInflight / 4)) {
+      return; // wait for a few more PUBACKs: one query per quarter window, not per PUBACK
+    }
     fetching = true;
     passes.unsent(cursor, room).onComplete(ar -> {
       fetching = false;
