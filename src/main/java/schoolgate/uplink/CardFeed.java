@@ -226,8 +226,10 @@ final class CardFeed {
         logProgress(ar.result().applied(), upTo);
         drain();
       } else if (ar.cause() instanceof CardEventApplier.SeqGap) {
-        // The database moved under us (and the table followed it): start over from there.
-        drain();
+        // The database is not where the table is (cannot happen while this gateway holds the
+        // data directory): nothing was applied; try again shortly, without spinning.
+        LOG.warn("card events not applied: {}", ar.cause().getMessage());
+        retryLater();
       } else {
         LOG.error("cannot commit {} card events ({}); retrying", batch.size(), ar.cause().toString());
         retryLater();

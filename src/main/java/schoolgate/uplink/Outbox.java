@@ -158,9 +158,13 @@ final class Outbox {
         return;
       }
       if (ar.failed()) {
-        // Not written (the connection is going down): it stays unsent and goes again.
-        outstanding--;
-        LOG.debug("pass not published: {}", ar.cause().toString());
+        // Not written: it stays unsent. Later rows may already be on their way, so to keep
+        // the order per reader the connection is dropped and everything goes again, in order.
+        LOG.warn("pass not published ({}); reconnecting to re-send in order", ar.cause().toString());
+        client = null;
+        if (c.isConnected()) {
+          c.disconnect();
+        }
         return;
       }
       int id = ar.result();

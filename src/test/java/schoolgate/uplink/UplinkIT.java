@@ -102,6 +102,14 @@ class UplinkIT {
 
   @Test
   @Timeout(90)
+  void cleanStopLeavesTheRetainedStatusOffline() throws Exception {
+    GatewayFixture.await(gateway.stop());
+    gateway = null;
+    Await.until("retained status offline", 30, () -> "offline".equals(centre.gatewayStatus().getString("state")));
+  }
+
+  @Test
+  @Timeout(90)
   void gapIsHeldBackAndRepairedThroughSync() throws Exception {
     centre.publish(holder("h-1", "Петров Пётр", "7Б", true));
     awaitSeq(1);
