@@ -24,6 +24,8 @@ public final class ReconnectingClient {
   private static final Logger LOG = LoggerFactory.getLogger(ReconnectingClient.class);
   static final long MIN_DELAY_MS = 500;
   static final long MAX_DELAY_MS = 30_000;
+  /** A broker that takes the TCP connection but never answers CONNECT must not hold us forever. */
+  static final long CONNECT_TIMEOUT_MS = 30_000;
 
   private final Vertx vertx;
   private final String name;
@@ -34,6 +36,7 @@ public final class ReconnectingClient {
   private final Function<MqttClient, Future<?>> onConnected;
   private Handler<Boolean> stateHandler = up -> { };
   private long maxDelayMs = MAX_DELAY_MS;
+  private long connectTimeoutMs = CONNECT_TIMEOUT_MS;
 
   private MqttClient client;
   private boolean connected;
@@ -62,6 +65,12 @@ public final class ReconnectingClient {
   /** The back-off cap (default 30 s): a long outage is retried at least this often. */
   public ReconnectingClient maxDelay(long ms) {
     this.maxDelayMs = Math.max(MIN_DELAY_MS, ms);
+    return this;
+  }
+
+  /** How long to wait for the broker's CONNACK before trying again (default 30 s). */
+  public ReconnectingClient connectTimeout(long ms) {
+    this.connectTimeoutMs = ms;
     return this;
   }
 
@@ -101,8 +110,22 @@ public final class ReconnectingClient {
     c.publishHandler(onMessage);
     c.closeHandler(v -> lost(c));
     c.exceptionHandler(e -> LOG.debug("{}: {}", name, e.toString()));
+    long guard = vertx.setTimer(connectTimeoutMs, t -> {
+      if (client == c && !connected) {
+        LOG.warn("{}: no answer from {}:{} within {} ms; trying again", name, host, port,
+            connectTimeoutMs);
+        client = null; // what c reports from now on is ignored
+        try {
+          c.disconnect();
+        } catch (RuntimeException ignored) {
+          // it was not really connected
+        }
+        retry();
+      }
+    });
     c.connect(port, host)
         .compose(ack -> onConnected.apply(c))
+        .onComplete(ar -> vertx.cancelTimer(guard))
         .onSuccess(v -> {
           if (client != c) {
             return;
