@@ -45,6 +45,8 @@ final class CardFeed {
   static final long SYNC_QUIET_MS = 3000;
   static final long BAD_EVENT_RESYNC_MS = 60_000;
   static final long DB_RETRY_MS = 1000;
+  /** While streaming, how long to let the next events arrive before the next transaction. */
+  static final long LINGER_MS = 2;
 
   private static final Logger LOG = LoggerFactory.getLogger(CardFeed.class);
 
@@ -68,6 +70,7 @@ final class CardFeed {
   private final TreeSet<Long> badSeqs = new TreeSet<>();
   private long heldBytes;
   private boolean committing;
+  private boolean lingering;
   private long retryTimer = -1;
   private long lastSyncAt = Long.MIN_VALUE / 2;
   private long lastProgressAt = Long.MIN_VALUE / 2;
@@ -178,7 +181,7 @@ final class CardFeed {
   }
 
   private void drain() {
-    if (committing) {
+    if (committing || lingering) {
       return;
     }
     long applied = appliedSeq();
@@ -224,7 +227,18 @@ final class CardFeed {
         badSeqs.headSet(upTo, true).clear();
         changed.run();
         logProgress(ar.result().applied(), upTo);
-        drain();
+        if (batch.size() > 1 && held.size() < MAX_BATCH) {
+          // Streaming (a sync answer): the acks just sent free the broker's in-flight window,
+          // and its next events are a round trip away. Waiting that long makes the next
+          // transaction carry a full window instead of the few that arrived meanwhile.
+          lingering = true;
+          vertx.setTimer(LINGER_MS, t -> {
+            lingering = false;
+            drain();
+          });
+        } else {
+          drain();
+        }
       } else if (ar.cause() instanceof CardEventApplier.SeqGap) {
         // The database is not where the table is (cannot happen while this gateway holds the
         // data directory): nothing was applied; try again shortly, without spinning.
