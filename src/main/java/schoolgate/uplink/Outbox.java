@@ -14,10 +14,8 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Pass events to the centre from the durable outbox (the {@code passes} rows not yet sent):
@@ -44,8 +42,6 @@ final class Outbox {
   private MqttClient client;
   /** Packet id -> outbox position, for the current connection. */
   private final Map<Integer, Long> inflight = new HashMap<>();
-  /** PUBACKs that arrived before the publish future told us the packet id. */
-  private final Set<Integer> earlyAcks = new HashSet<>();
   private int outstanding;
   private long cursor;
   private boolean fetching;
@@ -74,7 +70,6 @@ final class Outbox {
   void connected(MqttClient c) {
     client = c;
     inflight.clear();
-    earlyAcks.clear();
     outstanding = 0;
     cursor = 0;
     c.publishCompletionHandler(id -> acked(c, id));
@@ -84,7 +79,6 @@ final class Outbox {
   void disconnected() {
     client = null;
     inflight.clear();
-    earlyAcks.clear();
     outstanding = 0;
     cursor = 0;
   }
@@ -167,12 +161,9 @@ final class Outbox {
         }
         return;
       }
-      int id = ar.result();
-      if (earlyAcks.remove(id)) {
-        done(q.n());
-      } else {
-        inflight.put(id, q.n());
-      }
+      // The write completes before its PUBACK can be read (same event loop; Netty flushes
+      // before it reads), so the packet id is known here before its PUBACK arrives.
+      inflight.put(ar.result(), q.n());
     });
   }
 
@@ -189,11 +180,9 @@ final class Outbox {
       return;
     }
     Long n = inflight.remove(packetId);
-    if (n == null) {
-      earlyAcks.add(packetId);
-      return;
+    if (n != null) {
+      done(n); // other ids: the status and sync publishes of this connection
     }
-    done(n);
   }
 
   private void done(long n) {
