@@ -25,7 +25,8 @@ import java.util.function.LongConsumer;
  * so that a full resync never holds a long transaction), and each MQTT message is
  * acknowledged only after its event is committed. A {@code seq} already applied is
  * acknowledged and ignored. Events beyond a gap are held back (bounded) while the missing
- * range is asked for with a sync request.
+ * range is asked for with a sync request; those are acknowledged at once (see
+ * {@link #onMessage}), since the broker would send nothing more while they are outstanding.
  *
  * <p>A bad event (not JSON, or not a valid card event) is acknowledged, logged without its
  * content, and NOT skipped: the gateway does not apply anything after a seq it could not
@@ -70,6 +71,11 @@ final class CardFeed {
   private final TreeSet<Long> badSeqs = new TreeSet<>();
   private long heldBytes;
   private boolean committing;
+  private long runEnd;
+  private long lastSyncAfter = -1;
+  private long syncBackoffMs = SYNC_QUIET_MS;
+  /** The lowest seq dropped from a full buffer and not applied since (0: none). */
+  private long dropped;
   private boolean lingering;
   private long retryTimer = -1;
   private long lastSyncAt = Long.MIN_VALUE / 2;
@@ -134,7 +140,15 @@ final class CardFeed {
       held.put(seq, h);
       heldBytes += h.bytes;
     }
-    h.messages.add(msg);
+    if (seq <= runEnd()) {
+      h.messages.add(msg); // acknowledged when committed
+    } else {
+      // Beyond a gap: acknowledged now. Held unacknowledged, these would fill the broker's
+      // in-flight window (10-32 messages) and the missing events, queued behind them, would
+      // never come. Safe: until it is committed the gateway asks for it again (sync from its
+      // committed seq on every connect and on every gap), so a crash loses nothing.
+      ack(msg);
+    }
     trim();
     drain();
   }
@@ -171,11 +185,25 @@ final class CardFeed {
         seq == null ? "(no seq)" : "seq " + seq, why, appliedSeq(), appliedSeq() + 1);
   }
 
+  /**
+   * The end of the run of held events that continues the applied seq without a gap (the
+   * applied seq itself when there is none): those can be committed as soon as it is their turn.
+   */
+  private long runEnd() {
+    runEnd = Math.max(runEnd, appliedSeq());
+    while (held.containsKey(runEnd + 1)) {
+      runEnd++;
+    }
+    return runEnd;
+  }
+
   /** Keeps the held-back events bounded: the highest go (acknowledged; sync brings them again). */
   private void trim() {
     while (held.size() > MAX_HELD || (heldBytes > MAX_HELD_BYTES && held.size() > 1)) {
       Map.Entry<Long, Held> last = held.pollLastEntry();
       heldBytes -= last.getValue().bytes;
+      runEnd = Math.min(runEnd, last.getKey() - 1);
+      dropped = dropped == 0 ? last.getKey() : Math.min(dropped, last.getKey());
       last.getValue().messages.forEach(CardFeed::ack);
     }
   }
@@ -191,9 +219,14 @@ final class CardFeed {
       heldBytes -= h.bytes;
       h.messages.forEach(CardFeed::ack);
     }
+    if (dropped != 0 && applied >= dropped) {
+      dropped = 0;
+    }
     if (held.isEmpty()) {
       if (badSeqs.contains(applied + 1)) {
         gap(applied); // stuck on a bad event: keep asking, slowly, for a corrected one
+      } else if (dropped != 0) {
+        gap(applied); // events were dropped from a full buffer: fetch them again
       }
       return;
     }
@@ -268,17 +301,23 @@ final class CardFeed {
   private void gap(long applied) {
     long now = System.currentTimeMillis();
     boolean stuckOnBad = badSeqs.contains(applied + 1);
-    long quiet = stuckOnBad ? BAD_EVENT_RESYNC_MS : SYNC_QUIET_MS;
+    // Asking again for the same range backs off (3, 6, 12 ... 60 s): the answer may be queued
+    // at the broker behind many events, and every request makes the centre send it all again.
+    long quiet = stuckOnBad ? BAD_EVENT_RESYNC_MS
+        : applied == lastSyncAfter ? syncBackoffMs : SYNC_QUIET_MS;
     if (now - Math.max(lastSyncAt, lastProgressAt) >= quiet) {
       LOG.info("card events after seq {} missing (next held: {}); asking the centre", applied,
           held.isEmpty() ? "none" : held.firstKey());
+      syncBackoffMs = applied == lastSyncAfter
+          ? Math.min(BAD_EVENT_RESYNC_MS, syncBackoffMs * 2) : SYNC_QUIET_MS * 2;
       sync();
     }
   }
 
   private void sync() {
     lastSyncAt = System.currentTimeMillis();
-    requestSync.accept(appliedSeq());
+    lastSyncAfter = appliedSeq();
+    requestSync.accept(lastSyncAfter);
   }
 
   private void retryLater() {

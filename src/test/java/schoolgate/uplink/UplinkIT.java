@@ -122,6 +122,21 @@ class UplinkIT {
   }
 
   @Test
+  @Timeout(120)
+  void gapWithMoreEventsBehindItThanTheGatewayHoldsBackStillEndsComplete() throws Exception {
+    centre.publish(holder("h-0", "Петров Пётр", "7Б", true));
+    awaitSeq(1);
+    centre.append(card(A, "h-0", 1, "permanent", "active")); // seq 2 lost
+    for (int i = 0; i < 6000; i++) { // more than the 5,000 held back behind a gap
+      centre.publish(holder("h-" + (i + 1), "Ученик " + i, "2Г", true));
+    }
+    long head = centre.headSeq();
+    awaitSeq(head);
+    assertEquals(head, gateway.table().appliedSeq());
+    assertEquals("ok", r1.tap(A).getString("reason"));
+  }
+
+  @Test
   @Timeout(90)
   void duplicateOfAnOldEventIsIgnored() throws Exception {
     centre.publish(holder("h-1", "Петров Пётр", "7Б", true));
