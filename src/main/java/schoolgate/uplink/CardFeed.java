@@ -122,8 +122,12 @@ final class CardFeed {
     CardEvent event;
     try {
       event = CardEvent.parse(text);
-    } catch (BadInput | DecodeException | ClassCastException e) {
+    } catch (BadInput e) {
       bad(text, e.getMessage());
+      ack(msg);
+      return;
+    } catch (DecodeException | ClassCastException e) {
+      bad(text, "not a valid JSON object"); // the parser's message may quote the content
       ack(msg);
       return;
     }
