@@ -182,7 +182,7 @@ public final class CentralSimulator extends VerticleBase {
         payload = outgoing.poll();
         inflight++;
       }
-      c.publish(topics.cards(), Buffer.buffer(payload), MqttQoS.AT_LEAST_ONCE, false, false)
+      ReconnectingClient.publish(c, topics.cards(), Buffer.buffer(payload), MqttQoS.AT_LEAST_ONCE, false)
           .onFailure(e -> {
             synchronized (this) {
               if (client == c) {

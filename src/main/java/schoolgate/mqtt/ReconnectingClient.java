@@ -90,6 +90,19 @@ public final class ReconnectingClient {
     return c != null && c.isConnected() ? c.disconnect() : Future.succeededFuture();
   }
 
+  /**
+   * Publishes on {@code c}; a connection that closed a moment ago (its close not yet handled)
+   * makes the vertx client throw, and that becomes a failed future here.
+   */
+  public static Future<Integer> publish(MqttClient c, String topic, io.vertx.core.buffer.Buffer payload,
+                                        io.netty.handler.codec.mqtt.MqttQoS qos, boolean retain) {
+    try {
+      return c.publish(topic, payload, qos, false, retain);
+    } catch (RuntimeException closed) {
+      return Future.failedFuture(closed);
+    }
+  }
+
   public boolean connected() {
     return connected && client != null && client.isConnected();
   }

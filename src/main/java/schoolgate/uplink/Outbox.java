@@ -6,6 +6,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.mqtt.MqttClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import schoolgate.mqtt.ReconnectingClient;
 import schoolgate.passes.PassEvent;
 import schoolgate.passes.PassRepository;
 
@@ -147,7 +148,7 @@ final class Outbox {
     outstanding++;
     published++;
     JsonObject json = json(q.pass(), now);
-    c.publish(topic, json.toBuffer(), MqttQoS.AT_LEAST_ONCE, false, false).onComplete(ar -> {
+    ReconnectingClient.publish(c, topic, json.toBuffer(), MqttQoS.AT_LEAST_ONCE, false).onComplete(ar -> {
       if (client != c) {
         return;
       }

@@ -103,8 +103,9 @@ public final class Uplink extends VerticleBase {
     }
     MqttClient c = link.client();
     Future<?> goodbye = c == null ? Future.succeededFuture()
-        : c.publish(topics.gateway(), new JsonObject().put("state", "offline").toBuffer(),
-            MqttQoS.AT_LEAST_ONCE, false, true).recover(e -> Future.succeededFuture());
+        : ReconnectingClient.publish(c, topics.gateway(),
+            new JsonObject().put("state", "offline").toBuffer(), MqttQoS.AT_LEAST_ONCE, true)
+            .recover(e -> Future.succeededFuture());
     return goodbye.eventually(() -> link.stop()).onComplete(v -> setState(UplinkStatus.State.OFFLINE));
   }
 
@@ -174,8 +175,8 @@ public final class Uplink extends VerticleBase {
     if (c == null) {
       return; // asked again on connect
     }
-    c.publish(topics.sync(), new JsonObject().put("after", after).toBuffer(), MqttQoS.AT_LEAST_ONCE,
-        false, false).onFailure(e -> LOG.debug("sync request not sent: {}", e.toString()));
+    ReconnectingClient.publish(c, topics.sync(), new JsonObject().put("after", after).toBuffer(),
+        MqttQoS.AT_LEAST_ONCE, false).onFailure(e -> LOG.debug("sync request not sent: {}", e.toString()));
   }
 
   private void tick() {
@@ -238,7 +239,7 @@ public final class Uplink extends VerticleBase {
       return;
     }
     lastPublishedStatus = json;
-    c.publish(topics.gateway(), json.toBuffer(), MqttQoS.AT_LEAST_ONCE, false, true)
+    ReconnectingClient.publish(c, topics.gateway(), json.toBuffer(), MqttQoS.AT_LEAST_ONCE, true)
         .onFailure(e -> {
           lastPublishedStatus = null;
           statusDirty = true;
