@@ -33,8 +33,12 @@ public record GatewayConfig(String school, Readers readers, Http http, Db db, Up
     }
   }
 
+  /**
+   * {@code delayedAfterSeconds}: a pass published later than this after its {@code at} is
+   * marked delayed; {@code reconnectMaxSeconds}: the cap of the reconnect back-off.
+   */
   public record Uplink(String host, int port, String username, String password, boolean tls,
-                       String caFile, int maxInflight) {
+                       String caFile, int maxInflight, int delayedAfterSeconds, int reconnectMaxSeconds) {
     public boolean enabled() {
       return host != null && !host.isBlank();
     }
@@ -98,7 +102,9 @@ public record GatewayConfig(String school, Readers readers, Http http, Db db, Up
     JsonObject u = obj(json, "uplink");
     Uplink uplink = new Uplink(str(u, "host"), port(u, "uplink.port"), str(u, "username"),
         str(u, "password"), bool(u, "tls"), str(u, "caFile"),
-        positive(u, "maxInflight", "uplink.maxInflight", false));
+        positive(u, "maxInflight", "uplink.maxInflight", false),
+        positive(u, "delayedAfterSeconds", "uplink.delayedAfterSeconds", false),
+        positive(u, "reconnectMaxSeconds", "uplink.reconnectMaxSeconds", false));
 
     Map<String, String> guards = stringMap(obj(json, "guards"), "guards");
     Retention retention = new Retention(positive(obj(json, "retention"), "days", "retention.days", false));

@@ -24,6 +24,8 @@ public final class ReconnectingClient {
   private static final Logger LOG = LoggerFactory.getLogger(ReconnectingClient.class);
   static final long MIN_DELAY_MS = 500;
   static final long MAX_DELAY_MS = 30_000;
+  /** A broker that takes the TCP connection but never answers CONNECT must not hold us forever. */
+  static final long CONNECT_TIMEOUT_MS = 30_000;
 
   private final Vertx vertx;
   private final String name;
@@ -33,11 +35,14 @@ public final class ReconnectingClient {
   private final Handler<MqttPublishMessage> onMessage;
   private final Function<MqttClient, Future<?>> onConnected;
   private Handler<Boolean> stateHandler = up -> { };
+  private long maxDelayMs = MAX_DELAY_MS;
+  private long connectTimeoutMs = CONNECT_TIMEOUT_MS;
 
   private MqttClient client;
   private boolean connected;
   private boolean stopped;
   private int failures;
+  private int attempts;
   private long timer = -1;
 
   public ReconnectingClient(Vertx vertx, String name, MqttClientOptions options, String host, int port,
@@ -57,6 +62,18 @@ public final class ReconnectingClient {
     return this;
   }
 
+  /** The back-off cap (default 30 s): a long outage is retried at least this often. */
+  public ReconnectingClient maxDelay(long ms) {
+    this.maxDelayMs = Math.max(MIN_DELAY_MS, ms);
+    return this;
+  }
+
+  /** How long to wait for the broker's CONNACK before trying again (default 30 s). */
+  public ReconnectingClient connectTimeout(long ms) {
+    this.connectTimeoutMs = ms;
+    return this;
+  }
+
   public void start() {
     stopped = false;
     connect();
@@ -73,6 +90,19 @@ public final class ReconnectingClient {
     return c != null && c.isConnected() ? c.disconnect() : Future.succeededFuture();
   }
 
+  /**
+   * Publishes on {@code c}; a connection that closed a moment ago (its close not yet handled)
+   * makes the vertx client throw, and that becomes a failed future here.
+   */
+  public static Future<Integer> publish(MqttClient c, String topic, io.vertx.core.buffer.Buffer payload,
+                                        io.netty.handler.codec.mqtt.MqttQoS qos, boolean retain) {
+    try {
+      return c.publish(topic, payload, qos, false, retain);
+    } catch (RuntimeException closed) {
+      return Future.failedFuture(closed);
+    }
+  }
+
   public boolean connected() {
     return connected && client != null && client.isConnected();
   }
@@ -87,18 +117,34 @@ public final class ReconnectingClient {
     if (stopped) {
       return;
     }
+    attempts++;
     MqttClient c = MqttClient.create(vertx, options);
     client = c;
     c.publishHandler(onMessage);
     c.closeHandler(v -> lost(c));
     c.exceptionHandler(e -> LOG.debug("{}: {}", name, e.toString()));
+    long guard = vertx.setTimer(connectTimeoutMs, t -> {
+      if (client == c && !connected) {
+        LOG.warn("{}: no answer from {}:{} within {} ms; trying again", name, host, port,
+            connectTimeoutMs);
+        client = null; // what c reports from now on is ignored
+        try {
+          c.disconnect();
+        } catch (RuntimeException ignored) {
+          // it was not really connected
+        }
+        retry();
+      }
+    });
     c.connect(port, host)
         .compose(ack -> onConnected.apply(c))
+        .onComplete(ar -> vertx.cancelTimer(guard))
         .onSuccess(v -> {
           if (client != c) {
             return;
           }
           failures = 0;
+          attempts = 0;
           connected = true;
           LOG.info("{}: connected to {}:{}", name, host, port);
           stateHandler.handle(true);
@@ -107,7 +153,13 @@ public final class ReconnectingClient {
           if (client != c) {
             return;
           }
-          LOG.warn("{}: cannot connect to {}:{}: {}", name, host, port, e.getMessage());
+          // A long outage must not fill the log: attempts 1, 2, 4, 8, ... are logged.
+          if (Integer.bitCount(attempts) == 1) {
+            LOG.warn("{}: cannot connect to {}:{} (attempt {}): {}", name, host, port, attempts,
+                e.getMessage());
+          } else {
+            LOG.debug("{}: cannot connect to {}:{}: {}", name, host, port, e.getMessage());
+          }
           if (c.isConnected()) {
             c.disconnect();
           } else {
@@ -134,7 +186,7 @@ public final class ReconnectingClient {
       return;
     }
     failures++;
-    long cap = Math.min(MAX_DELAY_MS, MIN_DELAY_MS << Math.min(failures - 1, 10));
+    long cap = Math.min(maxDelayMs, MIN_DELAY_MS << Math.min(failures - 1, 10));
     long delay = Math.max(100, ThreadLocalRandom.current().nextLong(cap + 1));
     timer = vertx.setTimer(delay, t -> connect());
   }

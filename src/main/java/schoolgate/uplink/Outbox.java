@@ -1,0 +1,224 @@
+package schoolgate.uplink;
+
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.mqtt.MqttClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import schoolgate.mqtt.ReconnectingClient;
+import schoolgate.passes.PassEvent;
+import schoolgate.passes.PassRepository;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Pass events to the centre from the durable outbox (the {@code passes} rows not yet sent):
+ * read in commit order ({@code n}), published QoS 1 on one connection with at most
+ * {@code maxInflight} unacknowledged, and marked sent only when the broker's PUBACK for that
+ * very packet arrives. One connection delivers in order, so the order per reader holds; after
+ * a reconnect or a restart everything not marked sent is published again from the start
+ * (the centre de-duplicates by {@code id}). Use from one Vert.x context.
+ */
+final class Outbox {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Outbox.class);
+  static final long RETRY_MS = 1000;
+
+  private final Vertx vertx;
+  private final PassRepository passes;
+  private final String topic;
+  private final String school;
+  private final int maxInflight;
+  private final Duration delayedAfter;
+  private final Clock clock;
+  private final Runnable changed;
+
+  private MqttClient client;
+  /** Packet id -> outbox position, for the current connection. */
+  private final Map<Integer, Long> inflight = new HashMap<>();
+  private int outstanding;
+  private long cursor;
+  private boolean fetching;
+  private final List<Long> toMark = new ArrayList<>();
+  private boolean marking;
+  private long retryTimer = -1;
+  private long published;
+  private long acked;
+
+  /**
+   * @param changed told when rows were marked sent (the backlog shrank)
+   */
+  Outbox(Vertx vertx, PassRepository passes, String topic, String school, int maxInflight,
+         Duration delayedAfter, Clock clock, Runnable changed) {
+    this.vertx = vertx;
+    this.passes = passes;
+    this.topic = topic;
+    this.school = school;
+    this.maxInflight = maxInflight;
+    this.delayedAfter = delayedAfter;
+    this.clock = clock;
+    this.changed = changed;
+  }
+
+  /** A new connection: publish everything unsent, from the oldest. */
+  void connected(MqttClient c) {
+    client = c;
+    inflight.clear();
+    outstanding = 0;
+    cursor = 0;
+    c.publishCompletionHandler(id -> acked(c, id));
+    pump();
+  }
+
+  void disconnected() {
+    client = null;
+    inflight.clear();
+    outstanding = 0;
+    cursor = 0;
+  }
+
+  /** New passes were committed. */
+  void wake() {
+    pump();
+  }
+
+  /**
+   * Periodic: when nothing is in flight, start again from the oldest unsent row, so a row
+   * that became visible out of {@code n} order (a concurrent writer) is not left behind.
+   */
+  void tick() {
+    if (client != null && outstanding == 0 && !fetching && !marking && toMark.isEmpty()) {
+      cursor = 0;
+    }
+    pump();
+  }
+
+  long published() {
+    return published;
+  }
+
+  long acked() {
+    return acked;
+  }
+
+  int inflight() {
+    return outstanding;
+  }
+
+  private void pump() {
+    MqttClient c = client;
+    if (c == null || fetching || outstanding >= maxInflight || retryTimer >= 0) {
+      return;
+    }
+    int room = maxInflight - outstanding;
+    if (outstanding > 0 && room < Math.max(1, maxInflight / 4)) {
+      return; // wait for a few more PUBACKs: one query per quarter window, not per PUBACK
+    }
+    fetching = true;
+    passes.unsent(cursor, room).onComplete(ar -> {
+      fetching = false;
+      if (client != c) {
+        return; // the connection changed meanwhile; connected() started over
+      }
+      if (ar.failed()) {
+        LOG.error("cannot read the pass outbox ({}); retrying", ar.cause().toString());
+        retryLater();
+        return;
+      }
+      List<PassRepository.Queued> rows = ar.result();
+      OffsetDateTime now = OffsetDateTime.now(clock);
+      for (PassRepository.Queued q : rows) {
+        publish(c, q, now);
+      }
+      if (rows.size() == room) {
+        pump();
+      }
+    });
+  }
+
+  private void publish(MqttClient c, PassRepository.Queued q, OffsetDateTime now) {
+    cursor = Math.max(cursor, q.n());
+    outstanding++;
+    published++;
+    JsonObject json = json(q.pass(), now);
+    ReconnectingClient.publish(c, topic, json.toBuffer(), MqttQoS.AT_LEAST_ONCE, false).onComplete(ar -> {
+      if (client != c) {
+        return;
+      }
+      if (ar.failed()) {
+        // Not written: it stays unsent. Later rows may already be on their way, so to keep
+        // the order per reader the connection is dropped and everything goes again, in order.
+        LOG.warn("pass not published ({}); reconnecting to re-send in order", ar.cause().toString());
+        client = null;
+        if (c.isConnected()) {
+          c.disconnect();
+        }
+        return;
+      }
+      // The write completes before its PUBACK can be read (same event loop; Netty flushes
+      // before it reads), so the packet id is known here before its PUBACK arrives.
+      inflight.put(ar.result(), q.n());
+    });
+  }
+
+  JsonObject json(PassEvent pass, OffsetDateTime now) {
+    JsonObject json = pass.toUplinkJson(school, null);
+    if (Duration.between(pass.at(), now).compareTo(delayedAfter) > 0) {
+      json.put("delayed", true);
+    }
+    return json;
+  }
+
+  private void acked(MqttClient c, int packetId) {
+    if (client != c) {
+      return;
+    }
+    Long n = inflight.remove(packetId);
+    if (n != null) {
+      done(n); // other ids: the status and sync publishes of this connection
+    }
+  }
+
+  private void done(long n) {
+    outstanding--;
+    acked++;
+    toMark.add(n);
+    mark();
+    pump();
+  }
+
+  private void mark() {
+    if (marking || toMark.isEmpty()) {
+      return;
+    }
+    List<Long> batch = new ArrayList<>(toMark);
+    toMark.clear();
+    marking = true;
+    passes.markSent(batch).onComplete(ar -> {
+      marking = false;
+      if (ar.failed()) {
+        // Keep them: re-sending after a restart is harmless (the centre de-duplicates by id).
+        toMark.addAll(0, batch);
+        LOG.error("cannot mark {} passes sent ({}); retrying", batch.size(), ar.cause().toString());
+        vertx.setTimer(RETRY_MS, t -> mark());
+        return;
+      }
+      changed.run();
+      mark();
+    });
+  }
+
+  private void retryLater() {
+    retryTimer = vertx.setTimer(RETRY_MS, t -> {
+      retryTimer = -1;
+      pump();
+    });
+  }
+}

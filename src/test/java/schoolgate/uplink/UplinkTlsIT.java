@@ -1,0 +1,72 @@
+package schoolgate.uplink;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import schoolgate.Gateway;
+import schoolgate.demo.CentralBroker;
+import schoolgate.demo.CentralSimulator;
+import schoolgate.support.GatewayFixture;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static schoolgate.demo.CentralSimulator.holder;
+
+/** {@code uplink.tls} with {@code uplink.caFile}: a broker certificate the JVM does not trust by default. */
+class UplinkTlsIT {
+
+  @TempDir
+  Path dir;
+
+  private void keytool(String... args) throws Exception {
+    List<String> cmd = new java.util.ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(dir.resolve("keytool.log").toFile()).start();
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, "keytool " + args[0]);
+  }
+
+  @Test
+  @Timeout(120)
+  void gatewayTalksToTheCentreOverTlsTrustingTheGivenCaFile() throws Exception {
+    Path keyStore = dir.resolve("broker.p12");
+    Path ca = dir.resolve("ca.pem");
+    keytool("-genkeypair", "-alias", "broker", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
+        "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-keystore", keyStore.toString(),
+        "-storetype", "PKCS12", "-storepass", "secret123", "-keypass", "secret123");
+    keytool("-exportcert", "-rfc", "-alias", "broker", "-keystore", keyStore.toString(),
+        "-storepass", "secret123", "-file", ca.toString());
+
+    CentralBroker broker = CentralBroker.start("127.0.0.1", 0, dir.resolve("broker"),
+        new CentralBroker.Tls(keyStore, "secret123"));
+    Vertx vertx = Vertx.vertx();
+    Gateway gateway = null;
+    try {
+      CentralSimulator centre = new CentralSimulator("127.0.0.1", broker.port(), "test-school");
+      GatewayFixture.await(vertx.deployVerticle(centre));
+      JsonObject config = GatewayFixture.config(dir);
+      config.getJsonObject("uplink").put("host", "localhost").put("port", broker.tlsPort())
+          .put("tls", true).put("caFile", ca.toString());
+      gateway = GatewayFixture.start(vertx, config);
+      Gateway g = gateway;
+      Await.until("gateway online over TLS", 60, () -> centre.gatewayStatus() != null
+          && "online".equals(centre.gatewayStatus().getString("state")));
+      long seq = centre.publish(holder("h-1", "Петров Пётр", "7Б", true));
+      Await.until("card event applied", 30, () -> g.table().appliedSeq() == seq);
+      assertEquals(seq, g.table().appliedSeq());
+    } finally {
+      if (gateway != null) {
+        GatewayFixture.await(gateway.stop());
+      }
+      GatewayFixture.await(vertx.close());
+      broker.stop();
+    }
+  }
+}
