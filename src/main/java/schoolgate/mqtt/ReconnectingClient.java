@@ -112,6 +112,16 @@ public final class ReconnectingClient {
     return connected() ? client : null;
   }
 
+  /**
+   * The client of the connection that is up at the MQTT level, even while {@code onConnected}
+   * is still running: a broker resuming a persistent session delivers queued messages right
+   * after CONNACK, before any SUBACK, and those must be handled on this connection.
+   */
+  public MqttClient session() {
+    MqttClient c = client;
+    return c != null && c.isConnected() ? c : null;
+  }
+
   private void connect() {
     timer = -1;
     if (stopped) {

@@ -63,7 +63,7 @@ public final class BrokerReaderClient extends VerticleBase {
         this::message, client -> client.subscribe(ReaderTopics.tap("+"), 1));
     mqtt.stateHandler(presence::listening);
     vertx.eventBus().<JsonObject>localConsumer(ReaderCommands.ADDRESS, msg -> {
-      MqttClient client = mqtt.client();
+      MqttClient client = mqtt.session();
       if (client == null) {
         msg.reply(new JsonObject().put("delivered", 0));
         return;
@@ -84,17 +84,21 @@ public final class BrokerReaderClient extends VerticleBase {
 
   private void message(MqttPublishMessage msg) {
     String readerId = ReaderTopics.readerOfTap(msg.topicName());
-    MqttClient client = mqtt.client();
-    if (readerId == null || client == null) {
+    if (readerId == null) {
       LOG.debug("ignoring message on {}", msg.topicName());
       ack(msg);
       return;
     }
+    // session(), not client(): taps queued for us arrive right after CONNACK, before SUBACK.
+    MqttClient client = mqtt.session();
+    if (client == null) {
+      return; // not acknowledged: the broker delivers it again on the next connection
+    }
     TapHandler.Outcome outcome = taps.handle(readerId, msg.payload(), msg.isDup());
-    client.publish(ReaderTopics.decision(readerId), outcome.decision().toBuffer(), MqttQoS.AT_LEAST_ONCE,
-        false, false);
+    ReconnectingClient.publish(client, ReaderTopics.decision(readerId), outcome.decision().toBuffer(),
+        MqttQoS.AT_LEAST_ONCE, false);
     outcome.durable().onSuccess(v -> {
-      if (mqtt.client() == client) {
+      if (mqtt.session() == client) {
         ack(msg);
       }
     });
