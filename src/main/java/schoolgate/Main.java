@@ -102,8 +102,7 @@ public final class Main {
       case "import":
         return rest.size() == 2 ? importFile(config, Path.of(rest.get(1))) : usage("import needs exactly one FILE");
       case "demo":
-        System.err.println("demo: not available in this build yet");
-        return EXIT_FAILED;
+        return rest.size() == 1 ? schoolgate.demo.Demo.run(config, System.out) : usage("demo takes no arguments");
       default:
         return usage("unknown command " + command);
     }
