@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import schoolgate.support.CardEvents;
 import schoolgate.support.GatewayFixture;
+import schoolgate.support.GatewayProcess;
 import schoolgate.support.PahoReader;
 import schoolgate.support.Pg;
 
@@ -24,8 +25,6 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The seed's story end to end: card events in through {@code import} and the card-event
@@ -35,15 +34,12 @@ import static org.junit.jupiter.api.Assertions.fail;
 class SeedStoryIT {
 
   private Vertx vertx;
-  private Process child;
+  private GatewayProcess child;
 
   @AfterEach
   void tearDown() throws Exception {
-    if (child != null && child.isAlive()) {
-      child.destroy();
-      if (!child.waitFor(60, TimeUnit.SECONDS)) {
-        child.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-      }
+    if (child != null) {
+      child.close();
     }
     if (vertx != null) {
       GatewayFixture.await(vertx.close());
@@ -137,8 +133,7 @@ class SeedStoryIT {
       assertEquals(0, importLines(dir, config, "part" + n, lines), "import of part " + n);
       SeedStory.Stage last = group.get(group.size() - 1);
       for (int round = 1; round <= 2; round++) {
-        child = startGateway(dir, config, "run-" + n + "-" + round);
-        awaitListening(child, readerPort, dir.resolve("run-" + n + "-" + round + ".log"));
+        child = GatewayProcess.startListening(config, dir.resolve("run-" + n + "-" + round + ".log"), readerPort);
         try (PahoReader r1 = PahoReader.connect(readerPort, "r1", null)) {
           if (round == 2) {
             // A reader whose PUBACK was lost in the crash sends its last tap again: the
@@ -156,46 +151,14 @@ class SeedStoryIT {
         } finally {
           GatewayFixture.await(pool.close());
         }
-        child.destroyForcibly();
-        assertTrue(child.waitFor(60, TimeUnit.SECONDS), "killed gateway did not exit");
+        child.kill();
       }
     }
     // A last start on the killed data, and a clean stop, so no PostgreSQL is left running.
-    child = startGateway(dir, config, "final");
-    awaitListening(child, readerPort, dir.resolve("final.log"));
+    child = GatewayProcess.startListening(config, dir.resolve("final.log"), readerPort);
     try (PahoReader r1 = PahoReader.connect(readerPort, "r1", null)) {
       SeedStory.check(SeedStory.REBOUND, r1, seqs, taps);
     }
-    child.destroy();
-    assertTrue(child.waitFor(60, TimeUnit.SECONDS), "gateway did not stop on SIGTERM");
+    assertEquals(143, child.stop(), "SIGTERM stops the gateway (exit 128 + 15)");
   }
-
-  /** The gateway as its own JVM, exactly as {@code java -jar} runs it, on this test's classpath. */
-  private static Process startGateway(Path dir, Path config, String name) throws IOException {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-        "schoolgate.Main", "--config", config.toString());
-    pb.environment().keySet().removeIf(k -> k.startsWith("GATE_"));
-    pb.redirectErrorStream(true);
-    pb.redirectOutput(dir.resolve(name + ".log").toFile());
-    pb.directory(dir.toFile());
-    return pb.start();
-  }
-
-  /** Waits until a reader can connect; fails with the gateway's log if it dies or never listens. */
-  private static void awaitListening(Process p, int port, Path log) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-    while (System.nanoTime() < deadline) {
-      if (!p.isAlive()) {
-        fail("gateway exited with " + p.exitValue() + ":\n" + Files.readString(log));
-      }
-      try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
-        return;
-      } catch (IOException notYet) {
-        Thread.sleep(200);
-      }
-    }
-    fail("gateway did not listen on " + port + ":\n" + Files.readString(log));
-  }
-
 }

@@ -11,6 +11,7 @@ import schoolgate.cards.Holder;
 import schoolgate.cards.Reason;
 import schoolgate.cards.Verdict;
 import schoolgate.config.GatewayConfig;
+import schoolgate.log.RateLimitedLog;
 import schoolgate.passes.LivePasses;
 import schoolgate.passes.PassEvent;
 import schoolgate.passes.PassRepository;
@@ -56,7 +57,7 @@ public final class TapHandler {
   private final PassWriter writer;
   private final ReaderPresence presence;
   private final Clock clock;
-  private final BadInputLog badInput = new BadInputLog(LOG, 10_000);
+  private final RateLimitedLog badInput = new RateLimitedLog(LOG, 10_000);
   private final TapMetrics metrics;
   /** reader -> seq -> the tap that had it. */
   private final Map<String, LinkedHashMap<Long, Recent>> bySeq = new HashMap<>();

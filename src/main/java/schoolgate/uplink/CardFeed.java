@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.mqtt.messages.MqttPublishMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import schoolgate.log.RateLimitedLog;
 import schoolgate.cards.BadInput;
 import schoolgate.cards.CardEvent;
 import schoolgate.cards.CardEventApplier;
@@ -184,7 +185,7 @@ final class CardFeed {
       }
     }
     // The reason names a field and a rule, never the content (which may hold a name or photo).
-    badLog.warn("bad card event {} from the centre, acknowledged, not applied: {}; the card table"
+    badLog.warn("centre", "bad card event {} from the centre, acknowledged, not applied: {}; the card table"
         + " stays at seq {} until the centre sends a valid event for seq {}",
         seq == null ? "(no seq)" : "seq " + seq, why, appliedSeq(), appliedSeq() + 1);
   }

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 import schoolgate.Gateway;
 import schoolgate.config.GatewayConfig;
 import schoolgate.support.GatewayFixture;
+import schoolgate.support.GatewayProcess;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -58,7 +59,7 @@ class CrashLoopIT {
     Random random = new Random(42);
     int[] next = new int[READERS];
     int resent = 0;
-    GatewayProcess gateway = GatewayProcess.start(config, log, port);
+    GatewayProcess gateway = GatewayProcess.startListening(config, log, port);
     try {
       for (int r = 1; r <= READERS; r++) {
         MqttAsyncClient c = new MqttAsyncClient("tcp://127.0.0.1:" + port, "r" + r, new MemoryPersistence());
@@ -82,7 +83,7 @@ class CrashLoopIT {
           Thread.sleep(5);
         }
         gateway.kill();
-        gateway = GatewayProcess.start(config, log, port);
+        gateway = GatewayProcess.startListening(config, log, port);
       }
       // Let the readers reconnect and retransmit what the kills left unacknowledged. A tap
       // whose delivery failed outright is sent again with its seq, as a reader does.

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.io.TempDir;
 import schoolgate.demo.CentralBroker;
 import schoolgate.demo.CentralSimulator;
 import schoolgate.support.GatewayFixture;
+import schoolgate.support.GatewayProcess;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
