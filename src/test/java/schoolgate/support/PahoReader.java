@@ -10,6 +10,11 @@ import org.eclipse.paho.client.mqttv3.MqttMessage;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -26,6 +31,8 @@ public final class PahoReader implements AutoCloseable {
   private final MqttClient client;
   private final String readerId;
   private final BlockingQueue<JsonObject> decisions = new LinkedBlockingQueue<>();
+  private final Set<Long> decided = ConcurrentHashMap.newKeySet();
+  private final AtomicLong nextSeq = new AtomicLong();
 
   private PahoReader(MqttClient client, String readerId) {
     this.client = client;
@@ -71,7 +78,12 @@ public final class PahoReader implements AutoCloseable {
       @Override
       public void messageArrived(String topic, MqttMessage message) {
         if (topic.equals("readers/" + readerId + "/decision")) {
-          reader.decisions.add(new JsonObject(new String(message.getPayload(), StandardCharsets.UTF_8)));
+          JsonObject d = new JsonObject(new String(message.getPayload(), StandardCharsets.UTF_8));
+          Long seq = d.getLong("seq");
+          if (seq != null) {
+            reader.decided.add(seq);
+          }
+          reader.decisions.add(d);
         }
       }
 
@@ -96,6 +108,41 @@ public final class PahoReader implements AutoCloseable {
   public JsonObject tap(String card, long seq) throws Exception {
     publishTap(new JsonObject().put("card", card).put("seq", seq).encode(), 1);
     return decision(seq);
+  }
+
+  /**
+   * Taps {@code card} with the reader's next own seq, waits for the PUBACK (= the pass is
+   * committed) as a real reader does before it forgets a tap, and returns its decision.
+   */
+  public JsonObject tap(String card) throws Exception {
+    long seq = nextSeq.incrementAndGet();
+    publishTap(new JsonObject().put("card", card).put("seq", seq).encode(), 1);
+    return decisionFor(seq);
+  }
+
+  /**
+   * Taps every card in turn with the reader's next seqs (QoS 1, up to 200 un-acknowledged at
+   * once) and returns when each tap is acknowledged, i.e. its pass is committed.
+   */
+  public void tapAll(List<String> cards) throws MqttException {
+    ArrayDeque<IMqttDeliveryToken> pending = new ArrayDeque<>();
+    for (String card : cards) {
+      if (pending.size() >= 200) {
+        pending.poll().waitForCompletion(60_000);
+      }
+      MqttMessage m = new MqttMessage(new JsonObject().put("card", card).put("seq", nextSeq.incrementAndGet())
+          .encode().getBytes(StandardCharsets.UTF_8));
+      m.setQos(1);
+      pending.add(client.getTopic("readers/" + readerId + "/tap").publish(m));
+    }
+    while (!pending.isEmpty()) {
+      pending.poll().waitForCompletion(60_000);
+    }
+  }
+
+  /** How many distinct seqs of this reader have had a decision so far. */
+  public int decidedCount() {
+    return decided.size();
   }
 
   /** Publishes {@code payload} to this reader's own tap topic; returns when PUBACKed (QoS 1). */

@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static schoolgate.demo.CentralSimulator.holder;
+import schoolgate.support.PahoReader;
 
 /**
  * The central broker restarts while taps and card events flow both ways; the gateway is not
@@ -75,7 +76,7 @@ class BrokerRestartIT {
           "r2", new CopyOnWriteArrayList<>());
       for (String r : tapped.keySet()) {
         Thread t = new Thread(() -> {
-          try (PahoReader reader = new PahoReader(g.readerPort(), r)) {
+          try (PahoReader reader = PahoReader.connect(g.readerPort(), r, null)) {
             for (int i = 0; running.get(); i++) {
               String cardUid = String.format("08%02X%010X", (int) r.charAt(1), i);
               reader.tap(cardUid); // fails the test if no decision comes

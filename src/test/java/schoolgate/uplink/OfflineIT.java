@@ -22,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static schoolgate.demo.CentralSimulator.card;
 import static schoolgate.demo.CentralSimulator.holder;
+import schoolgate.support.PahoReader;
 
 /**
  * Days offline compressed into a minute: the central broker goes away, the school goes on
@@ -78,7 +79,7 @@ class OfflineIT {
           && centre.gatewayStatus().getLong("cardSeq", -1L) == 3);
       broker.stop();
 
-      try (PahoReader r1 = new PahoReader(readerPort, "r1")) {
+      try (PahoReader r1 = PahoReader.connect(readerPort, "r1", null)) {
         assertEquals("superseded", tap(r1, OLD).getString("reason"));
         assertEquals("ok", tap(r1, NEW).getString("reason"));
       }
@@ -91,7 +92,7 @@ class OfflineIT {
           cards.add(String.format("%s%012X", "05", (long) r.charAt(1) * 1_000_000 + i));
         }
         Thread t = new Thread(() -> {
-          try (PahoReader reader = new PahoReader(readerPort, r)) {
+          try (PahoReader reader = PahoReader.connect(readerPort, r, null)) {
             reader.tapAll(cards);
             Await.until(r + " got every decision", 60, () -> reader.decidedCount() == cards.size());
           } catch (Throwable e) {
@@ -113,7 +114,7 @@ class OfflineIT {
       gateway = GatewayProcess.start(configFile, log);
       gateway.awaitListening(readerPort);
       long lastOfflineTap;
-      try (PahoReader r2 = new PahoReader(readerPort, "r2")) {
+      try (PahoReader r2 = PahoReader.connect(readerPort, "r2", null)) {
         // Still offline after a restart: the newest-card rule comes from the local table.
         assertEquals("superseded", tap(r2, OLD).getString("reason"));
         assertEquals("ok", tap(r2, NEW).getString("reason"));
@@ -132,7 +133,7 @@ class OfflineIT {
 
       // Online again: a pass goes up at once and is not delayed.
       String onlineCard = "06000000000001";
-      try (PahoReader r3 = new PahoReader(readerPort, "r3")) {
+      try (PahoReader r3 = PahoReader.connect(readerPort, "r3", null)) {
         tap(r3, onlineCard);
       }
       Await.until("the online pass at the centre", 60, () -> centre.passCount() == expected + 1);
@@ -187,7 +188,7 @@ class OfflineIT {
   private JsonObject tap(PahoReader reader, String cardUid) throws Exception {
     JsonObject d = reader.tap(cardUid);
     synchronized (tapped) {
-      tapped.get(reader.id).add(cardUid);
+      tapped.get(reader.id()).add(cardUid);
     }
     return d;
   }

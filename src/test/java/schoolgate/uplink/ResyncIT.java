@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static schoolgate.demo.CentralSimulator.card;
 import static schoolgate.demo.CentralSimulator.holder;
+import schoolgate.support.PahoReader;
 
 /**
  * A new school box (or a restored backup) asks for everything: {@code after: 0} over 100,000
@@ -63,7 +64,7 @@ class ResyncIT {
 
       int taps = 0;
       List<String> reasons = new ArrayList<>();
-      try (PahoReader r1 = new PahoReader(gateway.readerPort(), "r1")) {
+      try (PahoReader r1 = PahoReader.connect(gateway.readerPort(), "r1", null)) {
         // Tap throughout the resync: each tap() fails the test if no decision comes.
         while (g.table().appliedSeq() < head) {
           JsonObject d = r1.tap(uid(0, 2));

@@ -19,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static schoolgate.demo.CentralSimulator.card;
 import static schoolgate.demo.CentralSimulator.holder;
+import schoolgate.support.PahoReader;
 
 /**
  * Card events from the centre through a real broker (Moquette) into a real gateway (embedded
@@ -47,7 +48,7 @@ class UplinkIT {
     config.getJsonObject("uplink").put("host", "127.0.0.1").put("port", broker.port());
     config.getJsonObject("readers").put("repeatSeconds", 0); // each tap here must be decided anew
     gateway = GatewayFixture.start(vertx, config);
-    r1 = new PahoReader(gateway.readerPort(), "r1");
+    r1 = PahoReader.connect(gateway.readerPort(), "r1", null);
     // Connected: the gateway asked for everything after its seq 0, and said it is online.
     Await.until("gateway online at the centre", 30, () -> centre.gatewayStatus() != null
         && "online".equals(centre.gatewayStatus().getString("state")));
