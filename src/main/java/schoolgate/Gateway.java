@@ -11,6 +11,7 @@ import schoolgate.cards.CardTable;
 import schoolgate.config.GatewayConfig;
 import schoolgate.monitor.Monitor;
 import schoolgate.passes.PassRepository;
+import schoolgate.passes.PendingPasses;
 import schoolgate.passes.PassRetention;
 import schoolgate.readers.BrokerReaderClient;
 import schoolgate.readers.EmbeddedReaderServer;
@@ -42,6 +43,7 @@ public final class Gateway {
   private CardEventApplier applier;
   private final ReaderPresence presence = new ReaderPresence();
   private final UplinkStatus uplinkStatus = new UplinkStatus();
+  private final PendingPasses pendingPasses = new PendingPasses();
   private PassRepository passes;
   private VerticleBase readers;
   private Monitor monitor;
@@ -68,8 +70,8 @@ public final class Gateway {
               table.holderCount(), table.appliedSeq());
           passes = new PassRepository(database.pool());
           readers = config.readers().embedded()
-              ? new EmbeddedReaderServer(config, table, passes, presence, clock)
-              : new BrokerReaderClient(config, table, passes, presence, clock);
+              ? new EmbeddedReaderServer(config, table, passes, presence, pendingPasses, clock)
+              : new BrokerReaderClient(config, table, passes, presence, pendingPasses, clock);
           return deploy(readers);
         })
         .compose(v -> deploy(new PassRetention(passes, config.retention().days(),
@@ -161,6 +163,11 @@ public final class Gateway {
 
   public ReaderPresence presence() {
     return presence;
+  }
+
+  /** Passes decided but not yet committed, and whether a buffer overflowed. */
+  public PendingPasses pendingPasses() {
+    return pendingPasses;
   }
 
   public UplinkStatus uplinkStatus() {

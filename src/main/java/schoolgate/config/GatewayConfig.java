@@ -18,7 +18,7 @@ public record GatewayConfig(String school, Readers readers, Http http, Db db, Up
   public record Readers(String mode, String host, int port, Map<String, ReaderPlace> map,
                         Map<String, String> auth, int repeatSeconds, int maxPayloadBytes,
                         int maxConnections, String username, String password, boolean tls,
-                        String clientId) {
+                        String clientId, int passBuffer) {
     public boolean embedded() {
       return "embedded".equals(mode);
     }
@@ -79,7 +79,8 @@ public record GatewayConfig(String school, Readers readers, Http http, Db db, Up
         Map.copyOf(auth), positive(r, "repeatSeconds", "readers.repeatSeconds", true),
         positive(r, "maxPayloadBytes", "readers.maxPayloadBytes", false),
         positive(r, "maxConnections", "readers.maxConnections", false),
-        str(r, "username"), str(r, "password"), bool(r, "tls"), str(r, "clientId"));
+        str(r, "username"), str(r, "password"), bool(r, "tls"), str(r, "clientId"),
+        positive(r, "passBuffer", "readers.passBuffer", false));
 
     JsonObject h = obj(json, "http");
     Http http = new Http(str(h, "host"), port(h, "http.port"));

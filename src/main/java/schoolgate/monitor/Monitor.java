@@ -76,7 +76,7 @@ public final class Monitor extends VerticleBase {
     hashing = vertx.createSharedWorkerExecutor("guard-login", 2);
     GuardAuth auth = new GuardAuth(config.guards(), hashing, LoginThrottle.standard(), metrics, feed,
         gateway.clock());
-    PassWriter writer = new PassWriter(vertx, gateway.passes(), 1000);
+    PassWriter writer = new PassWriter(vertx, gateway.passes(), 1000, gateway.pendingPasses());
     GuardActions actions = new GuardActions(vertx, config.readers().map(), gateway.table(),
         new CardRepository(gateway.database().pool()), writer, gateway.clock(), metrics);
     HealthCheck health = new HealthCheck(gateway);

@@ -41,6 +41,11 @@ final class MonitorMetrics {
           .tag("state", s.name().toLowerCase(Locale.ROOT))
           .register(registry);
     }
+    Gauge.builder("gate.passes.waiting", () -> gateway.pendingPasses().waiting())
+        .description("Passes decided but not yet committed to PostgreSQL").register(registry);
+    Gauge.builder("gate.passes.refused", () -> gateway.pendingPasses().refused())
+        .description("Passes refused since start because a buffer was full (database away too long)")
+        .register(registry);
     Gauge.builder("gate.card.table.cards", () -> gateway.table().cardCount())
         .description("Cards in the in-memory card table").register(registry);
     Gauge.builder("gate.card.table.holders", () -> gateway.table().holderCount())

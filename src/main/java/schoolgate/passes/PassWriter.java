@@ -34,23 +34,31 @@ public final class PassWriter {
   private final Vertx vertx;
   private final PassRepository repository;
   private final int maxQueued;
+  private final PendingPasses pending;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private boolean flushing;
   private long retryDelayMs;
 
-  public PassWriter(Vertx vertx, PassRepository repository, int maxQueued) {
+  public PassWriter(Vertx vertx, PassRepository repository, int maxQueued, PendingPasses pending) {
     this.vertx = vertx;
     this.repository = repository;
     this.maxQueued = maxQueued;
+    this.pending = pending;
   }
 
   public Future<Void> record(PassEvent pass) {
     if (queue.size() >= maxQueued) {
+      if (!pending.overflowing()) {
+        LOG.error("pass buffer full: {} passes wait for the database; taps are still decided and"
+            + " answered but not acknowledged, so readers keep them and send them again", queue.size());
+      }
+      pending.refusedOne();
       return Future.failedFuture(new IllegalStateException(
           "pass buffer full (" + maxQueued + " waiting for the database)"));
     }
     Promise<Void> done = Promise.promise();
     queue.add(new Pending(pass, done));
+    pending.added(1);
     if (!flushing) {
       flush();
     }
@@ -77,6 +85,7 @@ public final class PassWriter {
     repository.insert(passes).onComplete(ar -> {
       if (ar.succeeded()) {
         retryDelayMs = 0;
+        pending.committed(batch.size());
         batch.forEach(p -> p.done().complete());
         vertx.eventBus().publish(COMMITTED, null);
         flush();

@@ -14,6 +14,7 @@ import schoolgate.config.GatewayConfig;
 import schoolgate.mqtt.ReconnectingClient;
 import schoolgate.passes.PassRepository;
 import schoolgate.passes.PassWriter;
+import schoolgate.passes.PendingPasses;
 
 import java.time.Clock;
 
@@ -31,23 +32,27 @@ public final class BrokerReaderClient extends VerticleBase {
   private final CardTable table;
   private final PassRepository passes;
   private final ReaderPresence presence;
+  private final PendingPasses pending;
   private final Clock clock;
   private TapHandler taps;
   private ReconnectingClient mqtt;
 
   public BrokerReaderClient(GatewayConfig config, CardTable table, PassRepository passes,
-                            ReaderPresence presence, Clock clock) {
+                            ReaderPresence presence, PendingPasses pending,
+      Clock clock) {
     this.config = config;
     this.table = table;
     this.passes = passes;
     this.presence = presence;
+    this.pending = pending;
     this.clock = clock;
   }
 
   @Override
   public Future<?> start() {
     GatewayConfig.Readers readers = config.readers();
-    taps = new TapHandler(vertx, readers, table, new PassWriter(vertx, passes, 100_000), presence, clock);
+    PassWriter writer = new PassWriter(vertx, passes, readers.passBuffer(), pending);
+    taps = new TapHandler(vertx, readers, table, writer, presence, clock);
     MqttClientOptions options = new MqttClientOptions()
         .setClientId(readers.clientId() != null ? readers.clientId() : "gate-" + config.school() + "-readers")
         .setCleanSession(false)

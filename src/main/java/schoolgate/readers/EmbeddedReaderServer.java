@@ -15,6 +15,7 @@ import schoolgate.cards.CardTable;
 import schoolgate.config.GatewayConfig;
 import schoolgate.passes.PassRepository;
 import schoolgate.passes.PassWriter;
+import schoolgate.passes.PendingPasses;
 
 import java.security.MessageDigest;
 import java.nio.charset.StandardCharsets;
@@ -43,6 +44,7 @@ public final class EmbeddedReaderServer extends VerticleBase {
   private final CardTable table;
   private final PassRepository passes;
   private final ReaderPresence presence;
+  private final PendingPasses pending;
   private final Clock clock;
 
   private MqttServer server;
@@ -53,11 +55,13 @@ public final class EmbeddedReaderServer extends VerticleBase {
   private final Map<String, Set<String>> savedSessions = new HashMap<>();
 
   public EmbeddedReaderServer(GatewayConfig config, CardTable table, PassRepository passes,
-                              ReaderPresence presence, Clock clock) {
+                              ReaderPresence presence, PendingPasses pending,
+      Clock clock) {
     this.config = config;
     this.table = table;
     this.passes = passes;
     this.presence = presence;
+    this.pending = pending;
     this.clock = clock;
   }
 
@@ -67,7 +71,7 @@ public final class EmbeddedReaderServer extends VerticleBase {
     if (readers.auth().isEmpty()) {
       LOG.warn("readers.auth is empty: any client may connect as a reader without a password");
     }
-    PassWriter writer = new PassWriter(vertx, passes, 100_000);
+    PassWriter writer = new PassWriter(vertx, passes, readers.passBuffer(), pending);
     taps = new TapHandler(vertx, readers, table, writer, presence, clock);
     vertx.eventBus().<JsonObject>localConsumer(ReaderCommands.ADDRESS, msg -> {
       String reader = msg.body().getString("reader");
