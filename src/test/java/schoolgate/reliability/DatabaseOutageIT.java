@@ -45,6 +45,8 @@ class DatabaseOutageIT {
   private EmbeddedPostgres postgres;
   private Gateway gateway;
   private MqttAsyncClient reader;
+  private int pgPort;
+  private final BlockingQueue<JsonObject> decisions = new LinkedBlockingQueue<>();
 
   @AfterEach
   void tearDown() throws Exception {
@@ -68,25 +70,8 @@ class DatabaseOutageIT {
   @Test
   @Timeout(value = 240, unit = TimeUnit.SECONDS)
   void tapsAreAnsweredDuringAnOutageAndEveryPassIsCommittedOnceWhenTheDatabaseReturns() throws Exception {
-    int pgPort = GatewayFixture.freePort();
-    postgres = startPostgres(pgPort);
-    JsonObject config = GatewayFixture.config(dir);
-    config.getJsonObject("db").put("mode", "external")
-        .put("url", "postgresql://postgres:postgres@127.0.0.1:" + pgPort + "/postgres");
-    config.getJsonObject("readers").put("repeatSeconds", 0);
-    gateway = GatewayFixture.start(vertx, config);
-    GatewayFixture.await(gateway.applier().apply(List.of(
-        new CardEvent.HolderChange(1, "h-1", "Иванова Мария Петровна", "5А", true, CardEvent.PhotoChange.KEEP, null),
-        new CardEvent.CardChange(2, "04A1B2C3D4E5F6", "h-1", 1, Card.Kind.PERMANENT, true))));
-
-    BlockingQueue<JsonObject> decisions = new LinkedBlockingQueue<>();
-    reader = new MqttAsyncClient("tcp://127.0.0.1:" + gateway.readerPort(), "r1", new MemoryPersistence());
-    MqttConnectOptions options = new MqttConnectOptions();
-    options.setCleanSession(true);
-    options.setMaxInflight(1000);
-    reader.connect(options).waitForCompletion(10_000);
-    reader.subscribe("readers/r1/decision", 1, (topic, msg) ->
-        decisions.add(new JsonObject(new String(msg.getPayload(), StandardCharsets.UTF_8)))).waitForCompletion(10_000);
+    startGateway(100_000);
+    connectReader(true);
 
     List<IMqttDeliveryToken> before = tap(0, 50);
     for (IMqttDeliveryToken t : before) {
@@ -127,38 +112,8 @@ class DatabaseOutageIT {
   @Test
   @Timeout(value = 240, unit = TimeUnit.SECONDS)
   void aFullPassBufferIsReportedAndNothingIsLostWhenTheReaderSendsAgain() throws Exception {
-    int pgPort = GatewayFixture.freePort();
-    postgres = startPostgres(pgPort);
-    JsonObject config = GatewayFixture.config(dir);
-    config.getJsonObject("db").put("mode", "external")
-        .put("url", "postgresql://postgres:postgres@127.0.0.1:" + pgPort + "/postgres");
-    config.getJsonObject("readers").put("repeatSeconds", 0).put("passBuffer", 5);
-    gateway = GatewayFixture.start(vertx, config);
-    GatewayFixture.await(gateway.applier().apply(List.of(
-        new CardEvent.HolderChange(1, "h-1", "Иванова Мария Петровна", "5А", true, CardEvent.PhotoChange.KEEP, null),
-        new CardEvent.CardChange(2, "04A1B2C3D4E5F6", "h-1", 1, Card.Kind.PERMANENT, true))));
-
-    BlockingQueue<JsonObject> decisions = new LinkedBlockingQueue<>();
-    reader = new MqttAsyncClient("tcp://127.0.0.1:" + gateway.readerPort(), "r1", new MemoryPersistence());
-    MqttConnectOptions options = new MqttConnectOptions();
-    options.setCleanSession(false);
-    options.setMaxInflight(1000);
-    reader.setCallback(new org.eclipse.paho.client.mqttv3.MqttCallback() {
-      @Override
-      public void connectionLost(Throwable cause) {
-      }
-
-      @Override
-      public void messageArrived(String topic, MqttMessage msg) {
-        decisions.add(new JsonObject(new String(msg.getPayload(), StandardCharsets.UTF_8)));
-      }
-
-      @Override
-      public void deliveryComplete(IMqttDeliveryToken token) {
-      }
-    });
-    reader.connect(options).waitForCompletion(10_000);
-    reader.subscribe("readers/r1/decision", 1).waitForCompletion(10_000);
+    startGateway(5);
+    MqttConnectOptions options = connectReader(false);
 
     postgres.close();
     postgres = null;
@@ -202,6 +157,45 @@ class DatabaseOutageIT {
         .query("SELECT count(*), count(DISTINCT tap_seq) FROM passes").execute()).iterator().next();
     assertEquals(20, counts.getLong(0), "every tap has its pass");
     assertEquals(20, counts.getLong(1), "and each only once");
+  }
+
+  /** PostgreSQL of the test's own (so it can stop it), a gateway on it, and one card. */
+  private void startGateway(int passBuffer) throws Exception {
+    pgPort = GatewayFixture.freePort();
+    postgres = startPostgres(pgPort);
+    JsonObject config = GatewayFixture.config(dir);
+    config.getJsonObject("db").put("mode", "external")
+        .put("url", "postgresql://postgres:postgres@127.0.0.1:" + pgPort + "/postgres");
+    config.getJsonObject("readers").put("repeatSeconds", 0).put("passBuffer", passBuffer);
+    gateway = GatewayFixture.start(vertx, config);
+    GatewayFixture.await(gateway.applier().apply(List.of(
+        new CardEvent.HolderChange(1, "h-1", "Иванова Мария Петровна", "5А", true, CardEvent.PhotoChange.KEEP, null),
+        new CardEvent.CardChange(2, "04A1B2C3D4E5F6", "h-1", 1, Card.Kind.PERMANENT, true))));
+  }
+
+  /** Reader r1 (Paho), its decisions collected in {@link #decisions}; returns its options for reconnects. */
+  private MqttConnectOptions connectReader(boolean cleanSession) throws Exception {
+    reader = new MqttAsyncClient("tcp://127.0.0.1:" + gateway.readerPort(), "r1", new MemoryPersistence());
+    MqttConnectOptions options = new MqttConnectOptions();
+    options.setCleanSession(cleanSession);
+    options.setMaxInflight(1000);
+    reader.setCallback(new org.eclipse.paho.client.mqttv3.MqttCallback() {
+      @Override
+      public void connectionLost(Throwable cause) {
+      }
+
+      @Override
+      public void messageArrived(String topic, MqttMessage msg) {
+        decisions.add(new JsonObject(new String(msg.getPayload(), StandardCharsets.UTF_8)));
+      }
+
+      @Override
+      public void deliveryComplete(IMqttDeliveryToken token) {
+      }
+    });
+    reader.connect(options).waitForCompletion(10_000);
+    reader.subscribe("readers/r1/decision", 1).waitForCompletion(10_000);
+    return options;
   }
 
   private List<IMqttDeliveryToken> tap(int from, int count) throws Exception {
