@@ -40,6 +40,8 @@ import java.util.concurrent.locks.LockSupport;
 final class TapBench {
 
   static final int CARDS = 10_000;
+  /** Which systems to measure: BENCH_SYSTEMS="gateway,one,two" (all by default; one alone for profiling). */
+  static final String SYSTEMS = System.getenv().getOrDefault("BENCH_SYSTEMS", "gateway,one,two");
 
   interface System_ extends AutoCloseable {
     String name();
@@ -79,10 +81,17 @@ final class TapBench {
     try {
       for (int readers : readerCounts) {
         for (int rate : rates) {
-          points.add(measure("gateway", gateway.readerPort(), "readers/%s/tap", "readers/%s/decision", rate, readers, seconds));
-          points.add(measure("one hop (" + broker.name() + ")", broker.port(), "bench/%s/echo", "bench/%s/echo", rate, readers, seconds));
-          points.add(measure("two hop (" + broker.name() + ")", broker.port(), "readers/%s/tap", "readers/%s/decision", rate, readers, seconds));
-          for (int i = points.size() - 3; i < points.size(); i++) {
+          int before = points.size();
+          if (SYSTEMS.contains("gateway")) {
+            points.add(measure("gateway", gateway.readerPort(), "readers/%s/tap", "readers/%s/decision", rate, readers, seconds));
+          }
+          if (SYSTEMS.contains("one")) {
+            points.add(measure("one hop (" + broker.name() + ")", broker.port(), "bench/%s/echo", "bench/%s/echo", rate, readers, seconds));
+          }
+          if (SYSTEMS.contains("two")) {
+            points.add(measure("two hop (" + broker.name() + ")", broker.port(), "readers/%s/tap", "readers/%s/decision", rate, readers, seconds));
+          }
+          for (int i = before; i < points.size(); i++) {
             System.out.println(points.get(i).row());
           }
         }
