@@ -114,10 +114,12 @@ public final class SimulatedReaders {
     }
     io.vertx.core.Promise<Void> drained = io.vertx.core.Promise.promise();
     long giveUpAt = System.currentTimeMillis() + 30_000;
-    vertx.setPeriodic(0, TICK_MS, id -> {
+    // Not setPeriodic(0, ...): Vert.x may run a zero-delay first tick before the timer is
+    // fully registered, and cancelling it from there throws (the stop then never ended).
+    vertx.setPeriodic(TICK_MS, id -> {
       if (awaitingAck.get() <= 0 || System.currentTimeMillis() > giveUpAt) {
-        vertx.cancelTimer(id);
         drained.tryComplete();
+        vertx.cancelTimer(id);
       }
     });
     return drained.future().compose(v -> {
