@@ -1,6 +1,5 @@
 package schoolgate.readers;
 
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import org.eclipse.paho.client.mqttv3.MqttClient;
@@ -18,10 +17,7 @@ import schoolgate.support.PahoReader;
 import schoolgate.support.Pg;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -42,34 +38,23 @@ class ReaderBadInputIT {
   static final String CARD = "04A1B2C3D4E5F6";
   static final String NAME = "Иванова Мария Петровна";
 
-  private Path dir;
-  private Vertx vertx;
+  private GatewayFixture.Running running;
   private Gateway gateway;
   private Pool pool;
   private long seq = 1000;
 
   @BeforeAll
   void start() throws Exception {
-    dir = Files.createTempDirectory("bad-input-");
-    vertx = Vertx.vertx();
-    JsonObject config = GatewayFixture.config(dir);
-    config.getJsonObject("readers").put("repeatSeconds", 0);
-    gateway = GatewayFixture.start(vertx, config);
-    GatewayFixture.await(gateway.applier().apply(CardEvents.parse(List.of(
+    running = GatewayFixture.startInTempDir("bad-input-", c -> c.getJsonObject("readers").put("repeatSeconds", 0), List.of(
         CardEvents.holder(1, "h-1", NAME, "5А", true),
-        CardEvents.card(2, CARD, "h-1", 1, "permanent", "active")))));
-    pool = gateway.database().pool();
+        CardEvents.card(2, CARD, "h-1", 1, "permanent", "active")));
+    gateway = running.gateway();
+    pool = running.pool();
   }
 
   @AfterAll
   void stop() throws Exception {
-    if (gateway != null) {
-      GatewayFixture.await(gateway.stop());
-    }
-    GatewayFixture.await(vertx.close());
-    try (var files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
+    running.close();
   }
 
   /** A malformed payload and what it is, for the failure message. */

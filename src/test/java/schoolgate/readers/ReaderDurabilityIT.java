@@ -1,6 +1,5 @@
 package schoolgate.readers;
 
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
@@ -23,9 +22,6 @@ import schoolgate.support.PahoReader;
 import schoolgate.support.Pg;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -48,36 +44,25 @@ class ReaderDurabilityIT {
   static final String CARD = "04A1B2C3D4E5F6";
   static final String SECOND = "A1B2C3D4";
 
-  private Path dir;
-  private Vertx vertx;
+  private GatewayFixture.Running running;
   private Gateway gateway;
   private Pool pool;
   private String uri;
 
   @BeforeAll
   void start() throws Exception {
-    dir = Files.createTempDirectory("reader-durability-");
-    vertx = Vertx.vertx();
-    JsonObject config = GatewayFixture.config(dir);
-    config.getJsonObject("readers").put("repeatSeconds", 0);
-    gateway = GatewayFixture.start(vertx, config);
-    GatewayFixture.await(gateway.applier().apply(CardEvents.parse(List.of(
+    running = GatewayFixture.startInTempDir("reader-durability-", c -> c.getJsonObject("readers").put("repeatSeconds", 0), List.of(
         CardEvents.holder(1, "h-1", "Иванова Мария Петровна", "5А", true),
         CardEvents.card(2, CARD, "h-1", 1, "permanent", "active"),
-        CardEvents.card(3, SECOND, "h-1", 1, "temporary", "active")))));
-    pool = gateway.database().pool();
-    uri = "tcp://127.0.0.1:" + gateway.readerPort();
+        CardEvents.card(3, SECOND, "h-1", 1, "temporary", "active")));
+    gateway = running.gateway();
+    pool = running.pool();
+    uri = running.uri();
   }
 
   @AfterAll
   void stop() throws Exception {
-    if (gateway != null) {
-      GatewayFixture.await(gateway.stop());
-    }
-    GatewayFixture.await(vertx.close());
-    try (var files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
+    running.close();
   }
 
   /** A transaction holding a lock that lets others read {@code passes} but not insert into it. */

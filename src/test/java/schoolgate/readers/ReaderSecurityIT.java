@@ -1,6 +1,5 @@
 package schoolgate.readers;
 
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import org.eclipse.paho.client.mqttv3.IMqttToken;
@@ -20,9 +19,6 @@ import schoolgate.support.PahoReader;
 import schoolgate.support.Pg;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -47,8 +43,7 @@ class ReaderSecurityIT {
   static final String THIRD = "0102030405060708090A";
   static final String NAME = "Иванова Мария Петровна";
 
-  private Path dir;
-  private Vertx vertx;
+  private GatewayFixture.Running running;
   private Gateway gateway;
   private Pool pool;
   private String uri;
@@ -56,31 +51,21 @@ class ReaderSecurityIT {
 
   @BeforeAll
   void start() throws Exception {
-    dir = Files.createTempDirectory("reader-security-");
-    vertx = Vertx.vertx();
-    JsonObject config = GatewayFixture.config(dir);
-    config.getJsonObject("readers")
+    running = GatewayFixture.startInTempDir("reader-security-", c -> c.getJsonObject("readers")
         .put("auth", new JsonObject().put("r1", "pw-one").put("r2", "pw-two").put("r3", "pw-three"))
-        .put("repeatSeconds", 600);
-    gateway = GatewayFixture.start(vertx, config);
-    GatewayFixture.await(gateway.applier().apply(CardEvents.parse(List.of(
+        .put("repeatSeconds", 600), List.of(
         CardEvents.holder(1, "h-1", NAME, "5А", true),
         CardEvents.card(2, CARD, "h-1", 1, "permanent", "active"),
         CardEvents.card(3, OTHER, "h-1", 2, "temporary", "blocked"),
-        CardEvents.card(4, THIRD, "h-1", 1, "temporary", "active")))));
-    pool = gateway.database().pool();
-    uri = "tcp://127.0.0.1:" + gateway.readerPort();
+        CardEvents.card(4, THIRD, "h-1", 1, "temporary", "active")));
+    gateway = running.gateway();
+    pool = running.pool();
+    uri = running.uri();
   }
 
   @AfterAll
   void stop() throws Exception {
-    if (gateway != null) {
-      GatewayFixture.await(gateway.stop());
-    }
-    GatewayFixture.await(vertx.close());
-    try (var files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
+    running.close();
   }
 
   private void assertRefused(String clientId, String username, String password) throws MqttException {
