@@ -108,13 +108,15 @@ public final class TapHandler {
     long now = clock.millis();
 
     if (tap.seq() != null) {
-      Recent same = bySeq.getOrDefault(readerId, new LinkedHashMap<>()).get(tap.seq());
+      LinkedHashMap<Long, Recent> seqs = bySeq.get(readerId);
+      Recent same = seqs == null ? null : seqs.get(tap.seq());
       if (same != null && same.card.equals(tap.card()) && now - same.atMs < SEQ_MEMORY_MS
           && !same.durable.failed()) {
         return new Outcome(same.decision, same.durable);
       }
     }
-    Recent last = byCard.getOrDefault(readerId, new LinkedHashMap<>()).get(tap.card());
+    LinkedHashMap<String, Recent> cards = byCard.get(readerId);
+    Recent last = cards == null ? null : cards.get(tap.card());
     if (last != null && !last.durable.failed()) {
       // (a pass that could not be committed is recorded afresh when the reader retransmits)
       long age = now - last.atMs;
