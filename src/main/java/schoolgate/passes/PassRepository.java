@@ -30,8 +30,6 @@ public final class PassRepository {
           + " note, tap_seq FROM passes WHERE sent_at IS NULL AND n > $1 ORDER BY n LIMIT $2";
   static final String MARK_SENT = "UPDATE passes SET sent_at = now() WHERE n = ANY($1::int8[])";
   static final String COUNT_UNSENT = "SELECT count(*) FROM passes WHERE sent_at IS NULL";
-  static final String PRUNE =
-      "DELETE FROM passes WHERE at < $1 AND sent_at IS NOT NULL";
   /** Retention: up to $3 passes older than $1, the unsent ones too when $2. */
   static final String PRUNE_SOME =
       "DELETE FROM passes WHERE n IN (SELECT n FROM passes WHERE at < $1"
@@ -114,10 +112,6 @@ public final class PassRepository {
     return pool.query(COUNT_UNSENT).execute().map(rows -> rows.iterator().next().getLong(0));
   }
 
-  /** Deletes sent passes older than {@code before}; returns how many. */
-  public Future<Integer> prune(OffsetDateTime before) {
-    return pool.preparedQuery(PRUNE).execute(Tuple.of(before)).map(rows -> rows.rowCount());
-  }
 
   /**
    * Deletes up to {@code limit} passes older than {@code before}: only those the centre has
