@@ -18,16 +18,25 @@ public final class NewestCardRule {
     if (card == null) {
       return Reason.UNKNOWN_CARD;
     }
-    if (mark != null && card.issue() < mark.highestIssue()) {
+    return judge(card.issue(), card.active(), holder != null && holder.active(), mark != null,
+        mark == null ? 0 : mark.highestIssue());
+  }
+
+  /**
+   * The same rule for a known card, on the fields alone (the packed table decides without
+   * building a {@link Mark}). {@code holderActive} is false for a holder not heard of.
+   */
+  static Reason judge(int issue, boolean cardActive, boolean holderActive, boolean hasMark, int highestIssue) {
+    if (hasMark && issue < highestIssue) {
       return Reason.SUPERSEDED;
     }
-    if (!card.active()) {
+    if (!cardActive) {
       return Reason.BLOCKED;
     }
-    if (holder == null || !holder.active()) {
+    if (!holderActive) {
       return Reason.HOLDER_INACTIVE;
     }
-    if (mark == null || card.issue() != mark.highestIssue()) {
+    if (!hasMark || issue != highestIssue) {
       // An active card always raises its holder's mark, so this is only reachable if the
       // table was built without doing so; refuse rather than admit.
       return Reason.SUPERSEDED;
