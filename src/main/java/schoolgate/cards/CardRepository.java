@@ -1,7 +1,9 @@
 package schoolgate.cards;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.sqlclient.Cursor;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
@@ -13,6 +15,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /** SQL for the card table family: holders, cards, holder_marks, card_feed. */
 public final class CardRepository {
@@ -48,7 +51,11 @@ public final class CardRepository {
   static final String SELECT_MARKS = "SELECT holder_id, highest_issue, raised_at FROM holder_marks";
   static final String SELECT_PHOTO = "SELECT photo FROM holders WHERE id = $1";
 
+  static final String READ_ONLY_SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+
   private static final int BATCH = 2000;
+  /** Rows per cursor read at load: large enough that round trips do not show, small enough to stay young. */
+  static final int FETCH = 5000;
 
   private final Pool pool;
 
@@ -56,31 +63,60 @@ public final class CardRepository {
     this.pool = pool;
   }
 
-  /** Fills {@code table} from PostgreSQL (start-up, or after an unknown commit outcome). */
+  /**
+   * Fills {@code table} from PostgreSQL (start-up, or after an unknown commit outcome). The
+   * rows are streamed through a cursor, {@value #FETCH} at a time, into the table: no query's
+   * whole result is ever held in memory (with two million cards that result was larger than
+   * the table itself, and collecting it was most of the cold start). A cursor needs a
+   * transaction; one read-only transaction also gives the four queries one snapshot.
+   */
   public Future<CardTable> load(CardTable table) {
-    return pool.query(SELECT_FEED).execute()
+    return pool.withTransaction(conn -> conn.query(READ_ONLY_SNAPSHOT).execute()
+        .compose(v -> conn.query(SELECT_FEED).execute())
         .compose(feed -> {
           Row row = feed.iterator().next();
           OffsetDateTime at = row.getOffsetDateTime(1);
           table.loaded(row.getLong(0), at == null ? null : at.toInstant());
-          return pool.preparedQuery(SELECT_HOLDERS).execute();
+          return stream(conn, SELECT_HOLDERS, r -> table.loadHolder(r.getString(0), r.getString(1),
+              r.getString(2), r.getBoolean(3), r.getBoolean(4)));
         })
-        .compose(rows -> {
-          rows.forEach(r -> table.load(new Holder(r.getString(0), r.getString(1), r.getString(2),
-              r.getBoolean(3), r.getBoolean(4))));
-          return pool.preparedQuery(SELECT_MARKS).execute();
-        })
-        .compose(rows -> {
-          rows.forEach(r -> table.load(r.getString(0),
-              new Mark(r.getInteger(1), r.getOffsetDateTime(2).toInstant())));
-          return pool.preparedQuery(SELECT_CARDS).execute();
-        })
-        .map(rows -> {
-          rows.forEach(r -> table.load(new Card(r.getString(0), r.getString(1), r.getInteger(2),
-              "temporary".equals(r.getString(3)) ? Card.Kind.TEMPORARY : Card.Kind.PERMANENT,
-              "active".equals(r.getString(4)))));
-          return table;
-        });
+        .compose(v -> stream(conn, SELECT_MARKS,
+            r -> table.load(r.getString(0), new Mark(r.getInteger(1), r.getOffsetDateTime(2).toInstant()))))
+        .compose(v -> stream(conn, SELECT_CARDS, r -> table.loadCard(r.getString(0), r.getString(1),
+            r.getInteger(2), "temporary".equals(r.getString(3)) ? Card.Kind.TEMPORARY : Card.Kind.PERMANENT,
+            "active".equals(r.getString(4)))))
+        .map(v -> table));
+  }
+
+  /** Runs {@code sql} through a cursor, handing each row to {@code each}; inside a transaction. */
+  private static Future<Void> stream(SqlConnection conn, String sql, Consumer<Row> each) {
+    return conn.prepare(sql).compose(ps -> {
+      Cursor cursor = ps.cursor();
+      Promise<Void> done = Promise.promise();
+      readAll(cursor, each, done);
+      return done.future().eventually(() -> cursor.close().eventually(ps::close));
+    });
+  }
+
+  /** One read at a time, each started from the previous one's callback: no chain of futures to unwind. */
+  private static void readAll(Cursor cursor, Consumer<Row> each, Promise<Void> done) {
+    cursor.read(FETCH).onComplete(ar -> {
+      if (ar.failed()) {
+        done.fail(ar.cause());
+        return;
+      }
+      try {
+        ar.result().forEach(each);
+      } catch (RuntimeException e) {
+        done.fail(e);
+        return;
+      }
+      if (cursor.hasMore()) {
+        readAll(cursor, each, done);
+      } else {
+        done.complete();
+      }
+    });
   }
 
   /** The applied seq as committed, locking the feed row for the rest of the transaction. */
