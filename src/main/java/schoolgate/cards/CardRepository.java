@@ -15,7 +15,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 /** SQL for the card table family: holders, cards, holder_marks, card_feed. */
 public final class CardRepository {
@@ -77,42 +77,44 @@ public final class CardRepository {
           Row row = feed.iterator().next();
           OffsetDateTime at = row.getOffsetDateTime(1);
           table.loaded(row.getLong(0), at == null ? null : at.toInstant());
-          return stream(conn, SELECT_HOLDERS, r -> table.loadHolder(r.getString(0), r.getString(1),
+          return stream(conn, table, SELECT_HOLDERS, (l, r) -> l.holder(r.getString(0), r.getString(1),
               r.getString(2), r.getBoolean(3), r.getBoolean(4)));
         })
-        .compose(v -> stream(conn, SELECT_MARKS,
-            r -> table.load(r.getString(0), new Mark(r.getInteger(1), r.getOffsetDateTime(2).toInstant()))))
-        .compose(v -> stream(conn, SELECT_CARDS, r -> table.loadCard(r.getString(0), r.getString(1),
+        .compose(v -> stream(conn, table, SELECT_MARKS,
+            (l, r) -> l.mark(r.getString(0), r.getInteger(1), r.getOffsetDateTime(2).toInstant())))
+        .compose(v -> stream(conn, table, SELECT_CARDS, (l, r) -> l.card(r.getString(0), r.getString(1),
             r.getInteger(2), "temporary".equals(r.getString(3)) ? Card.Kind.TEMPORARY : Card.Kind.PERMANENT,
             "active".equals(r.getString(4)))))
         .map(v -> table));
   }
 
-  /** Runs {@code sql} through a cursor, handing each row to {@code each}; inside a transaction. */
-  private static Future<Void> stream(SqlConnection conn, String sql, Consumer<Row> each) {
+  /** Runs {@code sql} through a cursor into {@code table}, a page per write step; inside a transaction. */
+  private static Future<Void> stream(SqlConnection conn, CardTable table, String sql,
+                                     BiConsumer<CardTable.Loader, Row> each) {
     return conn.prepare(sql).compose(ps -> {
       Cursor cursor = ps.cursor();
       Promise<Void> done = Promise.promise();
-      readAll(cursor, each, done);
+      readAll(cursor, table, each, done);
       return done.future().eventually(() -> cursor.close().eventually(ps::close));
     });
   }
 
   /** One read at a time, each started from the previous one's callback: no chain of futures to unwind. */
-  private static void readAll(Cursor cursor, Consumer<Row> each, Promise<Void> done) {
+  private static void readAll(Cursor cursor, CardTable table, BiConsumer<CardTable.Loader, Row> each,
+                              Promise<Void> done) {
     cursor.read(FETCH).onComplete(ar -> {
       if (ar.failed()) {
         done.fail(ar.cause());
         return;
       }
       try {
-        ar.result().forEach(each);
+        table.loadPage(loader -> ar.result().forEach(row -> each.accept(loader, row)));
       } catch (RuntimeException e) {
         done.fail(e);
         return;
       }
       if (cursor.hasMore()) {
-        readAll(cursor, each, done);
+        readAll(cursor, table, each, done);
       } else {
         done.complete();
       }

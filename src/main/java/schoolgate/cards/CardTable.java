@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.concurrent.locks.StampedLock;
+import java.util.function.Consumer;
 
 /**
  * The in-memory replica of the card table that every decision is made against: no disk on
@@ -183,47 +184,49 @@ public final class CardTable {
 
   /** Loading from PostgreSQL at start. */
   void load(Card card) {
-    loadCard(card.uid(), card.holderId(), card.issue(), card.kind(), card.active());
-  }
-
-  void loadCard(String uid, String holderId, int issue, Card.Kind kind, boolean active) {
-    synchronized (writer) {
-      long stamp = lock.writeLock();
-      try {
-        cards.put(uid, CardSlots.pack(holders.intern(holderId), issue, kind, active));
-      } finally {
-        lock.unlockWrite(stamp);
-      }
-      cardCount = cards.size();
-    }
+    loadPage(l -> l.card(card.uid(), card.holderId(), card.issue(), card.kind(), card.active()));
   }
 
   void load(Holder holder) {
-    loadHolder(holder.id(), holder.name(), holder.className(), holder.active(), holder.hasPhoto());
-  }
-
-  void loadHolder(String id, String name, String className, boolean active, boolean hasPhoto) {
-    synchronized (writer) {
-      long stamp = lock.writeLock();
-      try {
-        holders.set(holders.intern(id), name, className, active, hasPhoto);
-      } finally {
-        lock.unlockWrite(stamp);
-      }
-      holderCount = holders.present;
-    }
+    loadPage(l -> l.holder(holder.id(), holder.name(), holder.className(), holder.active(), holder.hasPhoto()));
   }
 
   void load(String holderId, Mark mark) {
+    loadPage(l -> l.mark(holderId, mark.highestIssue(), mark.raisedAt()));
+  }
+
+  /**
+   * Loads a page of rows (from PostgreSQL at start, or at a reload) in one step: one write
+   * lock for the page rather than one per row. The {@link Loader} is valid only inside.
+   */
+  void loadPage(Consumer<Loader> page) {
     synchronized (writer) {
       long stamp = lock.writeLock();
       try {
-        holders.setMark(holders.intern(holderId), mark.highestIssue(), mark.raisedAt());
+        page.accept(loader);
       } finally {
         lock.unlockWrite(stamp);
+        counted();
       }
     }
   }
+
+  /** Writes rows as PostgreSQL has them: no event semantics (a mark is set as stored, not raised). */
+  final class Loader {
+    void card(String uid, String holderId, int issue, Card.Kind kind, boolean active) {
+      cards.put(uid, CardSlots.pack(holders.intern(holderId), issue, kind, active));
+    }
+
+    void holder(String id, String name, String className, boolean active, boolean hasPhoto) {
+      holders.set(holders.intern(id), name, className, active, hasPhoto);
+    }
+
+    void mark(String holderId, int highestIssue, Instant raisedAt) {
+      holders.setMark(holders.intern(holderId), highestIssue, raisedAt);
+    }
+  }
+
+  private final Loader loader = new Loader();
 
   void loaded(long seq, Instant at) {
     appliedSeq = seq;

@@ -38,8 +38,11 @@ final class HolderColumns {
   int[] markNanos = new int[MIN_CAPACITY];
   String[] classNames = new String[8];
   private final Map<String, Integer> classIndex = new HashMap<>();
-  /** Open addressing: index + 1, 0 = free. Entries are never removed. */
-  int[] slots = new int[2 * MIN_CAPACITY];
+  /**
+   * Open addressing: the id's hash in the high 32 bits, index + 1 in the low 32, 0 = free;
+   * the hash is compared before the id is touched. Entries are never removed.
+   */
+  long[] slots = new long[2 * MIN_CAPACITY];
   int size;
   int present;
 
@@ -50,19 +53,21 @@ final class HolderColumns {
 
   /** The index of {@code id}, or -1. Safe to race. */
   int find(String id) {
-    int[] s = slots;
+    long[] s = slots;
     String[] known = ids;
     int mask = s.length - 1;
-    int i = home(id.hashCode(), mask);
+    int hash = id.hashCode();
+    int i = home(hash, mask);
     for (int n = 0; n < s.length; n++) {
-      int e = s[i];
+      long e = s[i];
       if (e == 0) {
         return -1;
       }
-      if (e - 1 < known.length) {
-        String k = known[e - 1];
+      int index = (int) e - 1;
+      if ((int) (e >>> 32) == hash && index >= 0 && index < known.length) {
+        String k = known[index];
         if (k != null && k.equals(id)) {
-          return e - 1;
+          return index;
         }
       }
       i = (i + 1) & mask;
@@ -98,17 +103,18 @@ final class HolderColumns {
     return index;
   }
 
-  private static void insert(int[] s, String id, int index) {
+  private static void insert(long[] s, String id, int index) {
     int mask = s.length - 1;
-    int i = home(id.hashCode(), mask);
+    int hash = id.hashCode();
+    int i = home(hash, mask);
     while (s[i] != 0) {
       i = (i + 1) & mask;
     }
-    s[i] = index + 1;
+    s[i] = (long) hash << 32 | (index + 1);
   }
 
   private void rehash(int capacity) {
-    int[] s = new int[capacity];
+    long[] s = new long[capacity];
     for (int k = 0; k < size; k++) {
       insert(s, ids[k], k);
     }
