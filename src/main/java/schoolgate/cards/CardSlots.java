@@ -140,18 +140,6 @@ final class CardSlots {
     }
   }
 
-  /** Makes room for at least {@code n} primitive keys without a rehash on the way. */
-  void ensureCapacity(int n) {
-    long cap = table.length >>> 1;
-    long want = cap;
-    while (n * 4L > want * 3L) {
-      want *= 2;
-    }
-    if (want != cap) {
-      rehash((int) want);
-    }
-  }
-
   private void grow() {
     rehash(table.length); // twice the slots: table.length is 2 * capacity
   }

@@ -169,19 +169,6 @@ public final class CardTable {
     holderCount = holders.present;
   }
 
-  /** Room for about this many holders and cards, so that a load does not rehash on the way. */
-  void expect(int holderRows, int cardRows) {
-    synchronized (writer) {
-      long stamp = lock.writeLock();
-      try {
-        holders.ensureCapacity(Math.max(0, holderRows));
-        cards.ensureCapacity(Math.max(0, cardRows));
-      } finally {
-        lock.unlockWrite(stamp);
-      }
-    }
-  }
-
   /** Loading from PostgreSQL at start. */
   void load(Card card) {
     loadPage(l -> l.card(card.uid(), card.holderId(), card.issue(), card.kind(), card.active()));
@@ -205,6 +192,7 @@ public final class CardTable {
       try {
         page.accept(loader);
       } finally {
+        loader.lastHolderId = null;
         lock.unlockWrite(stamp);
         counted();
       }
@@ -213,8 +201,17 @@ public final class CardTable {
 
   /** Writes rows as PostgreSQL has them: no event semantics (a mark is set as stored, not raised). */
   final class Loader {
+    private String lastHolderId;
+    private int lastHolder;
+
     void card(String uid, String holderId, int issue, Card.Kind kind, boolean active) {
-      cards.put(uid, CardSlots.pack(holders.intern(holderId), issue, kind, active));
+      // A holder's cards tend to be stored next to each other (issued together, imported
+      // together): the previous row's holder saves a lookup in the big id table.
+      if (!holderId.equals(lastHolderId)) {
+        lastHolder = holders.intern(holderId);
+        lastHolderId = holderId;
+      }
+      cards.put(uid, CardSlots.pack(lastHolder, issue, kind, active));
     }
 
     void holder(String id, String name, String className, boolean active, boolean hasPhoto) {

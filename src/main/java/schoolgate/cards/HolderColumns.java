@@ -121,26 +121,6 @@ final class HolderColumns {
     slots = s;
   }
 
-  /** Room for at least {@code n} holders without growing on the way. */
-  void ensureCapacity(int n) {
-    if (n > ids.length) {
-      ids = Arrays.copyOf(ids, n);
-      names = Arrays.copyOf(names, n);
-      classes = Arrays.copyOf(classes, n);
-      flags = Arrays.copyOf(flags, n);
-      markIssue = Arrays.copyOf(markIssue, n);
-      markSeconds = Arrays.copyOf(markSeconds, n);
-      markNanos = Arrays.copyOf(markNanos, n);
-    }
-    int cap = slots.length;
-    while (n * 4L > cap * 3L) {
-      cap *= 2;
-    }
-    if (cap != slots.length) {
-      rehash(cap);
-    }
-  }
-
   /** Sets the holder's own fields and makes it present; the mark is left alone. */
   void set(int h, String name, String className, boolean active, boolean hasPhoto) {
     if ((flags[h] & PRESENT) == 0) {
