@@ -52,13 +52,13 @@ public final class Bench {
         Files.write(out.resolve("taps.md"), rows);
       }
       case "events" -> {
-        try (Broker broker = Broker.start()) {
+        try (Broker broker = Broker.centre()) {
           Files.write(out.resolve("events.md"), EventBench.run(broker, env("BENCH_EVENTS", 100_000),
               env("BENCH_EFFECT_EVENTS", 1_000), env("BENCH_EFFECT_RATE", 20), env("BENCH_LOAD_RATE", 1_000)));
         }
       }
       case "outbox" -> {
-        try (Broker broker = Broker.start()) {
+        try (Broker broker = Broker.centre()) {
           Files.write(out.resolve("outbox.md"), OutboxBench.run(broker, env("BENCH_PASSES", 1_000_000)));
         }
       }
