@@ -58,7 +58,7 @@ public final class Bench {
         }
       }
       case "outbox" -> {
-        try (Broker broker = Broker.centre()) {
+        try (Broker broker = Broker.start()) {
           Files.write(out.resolve("outbox.md"), OutboxBench.run(broker, env("BENCH_PASSES", 1_000_000)));
         }
       }

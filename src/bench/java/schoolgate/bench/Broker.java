@@ -23,9 +23,11 @@ abstract class Broker implements AutoCloseable {
   }
 
   /**
-   * The central broker of the events and outbox parts: Mosquitto with its default in-flight
-   * window toward each subscriber (20, like real brokers' 10-32) and no cap on its queue, so
-   * that 100,000 card events published at once wait at the broker, not in the gateway.
+   * The central broker of the events part: Mosquitto with its default in-flight window toward
+   * each subscriber (20, like real brokers' 10-32) and no practical cap on its queue, so that
+   * 100,000 card events published at once wait at the broker, not in the gateway. (Not for the
+   * outbox part: with a deep queue toward a subscriber, Mosquitto 2.0.11 reused packet ids
+   * still in flight, which the HiveMQ client rejects: "DUP flag must be set for a resent PUBLISH".)
    */
   static Broker centre() throws Exception {
     Path mosquitto = Path.of("/usr/sbin/mosquitto");
