@@ -29,10 +29,14 @@ abstract class Broker implements AutoCloseable {
    * outbox part: with a deep queue toward a subscriber, Mosquitto 2.0.11 reused packet ids
    * still in flight, which the HiveMQ client rejects: "DUP flag must be set for a resent PUBLISH".)
    */
+  /** BENCH_CENTRE_INFLIGHT: the central broker's in-flight window toward each client (Mosquitto's default 20). */
+  static final int CENTRE_INFLIGHT = Integer.parseInt(System.getenv().getOrDefault("BENCH_CENTRE_INFLIGHT", "20"));
+
   static Broker centre() throws Exception {
     Path mosquitto = Path.of("/usr/sbin/mosquitto");
     return Files.isExecutable(mosquitto)
-        ? new Mosquitto(mosquitto, "max_inflight_messages 20\nmax_queued_messages 10000000\n") : new Moquette();
+        ? new Mosquitto(mosquitto, "max_inflight_messages " + CENTRE_INFLIGHT + "\nmax_queued_messages 10000000\n")
+        : new Moquette();
   }
 
   static int freePort() throws IOException {

@@ -94,7 +94,7 @@ final class EventBench {
     CentralSimulator centre = new CentralSimulator("127.0.0.1", broker.port(), SCHOOL);
     TableBench.await(vertx.deployVerticle(centre));
     try {
-      rows.add("| card events | events | wall time | events/s |");
+      rows.add("| card events (" + broker.name() + ", in-flight " + Broker.CENTRE_INFLIGHT + " toward the gateway) | events | wall time | events/s |");
       rows.add("|---|---:|---:|---:|");
       List<JsonObject> events = roster(durableEvents, "h-", 0);
 
