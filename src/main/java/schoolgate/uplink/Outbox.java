@@ -25,9 +25,10 @@ import java.util.Map;
  * {@code maxInflight} unacknowledged, and marked sent only when the broker's PUBACK for that
  * very packet arrives. Rows are read ahead in batches of {@link #READ_BATCH}, so that a
  * backlog is published from memory while the next batch is read, not one query per few
- * PUBACKs (the window would stall on every query). One connection delivers in order, so the order per reader holds; after
- * a reconnect or a restart everything not marked sent is published again from the start
- * (the centre de-duplicates by {@code id}). Use from one Vert.x context.
+ * PUBACKs (the window would stall on every query). One connection delivers in order, so
+ * the order per reader holds; after a reconnect or a restart everything not marked sent is
+ * published again from the start (the centre de-duplicates by {@code id}). Use from one
+ * Vert.x context.
  */
 final class Outbox {
 
