@@ -181,6 +181,7 @@ final class EventBench {
       TableBench.await(g.stop());
     } finally {
       TableBench.await(vertx.close());
+      OutboxBench.delete(root);
     }
     return rows;
   }
