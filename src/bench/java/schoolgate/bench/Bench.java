@@ -16,13 +16,16 @@ import java.util.List;
  *   taps  [SECONDS]        tap -> decision round trip: gateway vs one hop vs two hop
  *                          (grid from BENCH_RATES="1,100,1000,5000", BENCH_READERS="1,8,64")
  *   jmh                    JMH run of the pure decision function
+ *   events                 card events: 100k applied durably (live and by resync), publish-to-effect
+ *                          (BENCH_EVENTS, BENCH_EFFECT_EVENTS, BENCH_EFFECT_RATE, BENCH_LOAD_RATE)
+ *   outbox                 a backlog of BENCH_PASSES (1,000,000) unsent passes drained to the centre
  * </pre>
  */
 public final class Bench {
 
   public static void main(String[] args) throws Exception {
     if (args.length == 0) {
-      System.err.println("usage: Bench table [SIZES...] | taps [SECONDS] | jmh");
+      System.err.println("usage: Bench table [SIZES...] | taps [SECONDS] | jmh | events | outbox");
       System.exit(2);
     }
     Path out = Path.of("target/bench");
@@ -48,6 +51,17 @@ public final class Bench {
         }
         Files.write(out.resolve("taps.md"), rows);
       }
+      case "events" -> {
+        try (Broker broker = Broker.centre()) {
+          Files.write(out.resolve("events.md"), EventBench.run(broker, env("BENCH_EVENTS", 100_000),
+              env("BENCH_EFFECT_EVENTS", 1_000), env("BENCH_EFFECT_RATE", 20), env("BENCH_LOAD_RATE", 1_000)));
+        }
+      }
+      case "outbox" -> {
+        try (Broker broker = Broker.start()) {
+          Files.write(out.resolve("outbox.md"), OutboxBench.run(broker, env("BENCH_PASSES", 1_000_000)));
+        }
+      }
       case "jmh" -> org.openjdk.jmh.Main.main(new String[] {"-rf", "text", "-rff", out.resolve("jmh.txt").toString(),
           "DecisionJmh"});
       default -> {
@@ -56,6 +70,11 @@ public final class Bench {
       }
     }
     System.exit(0);
+  }
+
+  private static int env(String name, int otherwise) {
+    String v = System.getenv(name);
+    return v == null || v.isBlank() ? otherwise : Integer.parseInt(v.trim());
   }
 
   private static int[] ints(String csv) {

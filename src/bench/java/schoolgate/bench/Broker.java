@@ -22,6 +22,23 @@ abstract class Broker implements AutoCloseable {
     return Files.isExecutable(mosquitto) ? new Mosquitto(mosquitto) : new Moquette();
   }
 
+  /**
+   * The central broker of the events part: Mosquitto with its default in-flight window toward
+   * each subscriber (20, like real brokers' 10-32) and no practical cap on its queue, so that
+   * 100,000 card events published at once wait at the broker, not in the gateway. (Not for the
+   * outbox part: with a deep queue toward a subscriber, Mosquitto 2.0.11 reused packet ids
+   * still in flight, which the HiveMQ client rejects: "DUP flag must be set for a resent PUBLISH".)
+   */
+  /** BENCH_CENTRE_INFLIGHT: the central broker's in-flight window toward each client (Mosquitto's default 20). */
+  static final int CENTRE_INFLIGHT = Integer.parseInt(System.getenv().getOrDefault("BENCH_CENTRE_INFLIGHT", "20"));
+
+  static Broker centre() throws Exception {
+    Path mosquitto = Path.of("/usr/sbin/mosquitto");
+    return Files.isExecutable(mosquitto)
+        ? new Mosquitto(mosquitto, "max_inflight_messages " + CENTRE_INFLIGHT + "\nmax_queued_messages 10000000\n")
+        : new Moquette();
+  }
+
   static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
@@ -33,11 +50,15 @@ abstract class Broker implements AutoCloseable {
     private final Process process;
 
     Mosquitto(Path binary) throws Exception {
+      this(binary, "max_inflight_messages 0\nmax_queued_messages 100000\n");
+    }
+
+    Mosquitto(Path binary, String limits) throws Exception {
       port = freePort();
       Path conf = Files.createTempFile("bench-mosquitto", ".conf");
       // set_tcp_nodelay: Mosquitto leaves Nagle on by default; every other hop here has it off.
-      Files.writeString(conf, "listener " + port + " 127.0.0.1\nset_tcp_nodelay true\nallow_anonymous true\nmax_inflight_messages 0\n"
-          + "max_queued_messages 100000\npersistence false\n");
+      Files.writeString(conf, "listener " + port + " 127.0.0.1\nset_tcp_nodelay true\nallow_anonymous true\n" + limits
+          + "persistence false\n");
       process = new ProcessBuilder(binary.toString(), "-c", conf.toString())
           .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
       for (int i = 0; i < 100; i++) {

@@ -13,6 +13,7 @@ import schoolgate.passes.PassRepository;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.OffsetDateTime;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -22,14 +23,19 @@ import java.util.Map;
  * Pass events to the centre from the durable outbox (the {@code passes} rows not yet sent):
  * read in commit order ({@code n}), published QoS 1 on one connection with at most
  * {@code maxInflight} unacknowledged, and marked sent only when the broker's PUBACK for that
- * very packet arrives. One connection delivers in order, so the order per reader holds; after
- * a reconnect or a restart everything not marked sent is published again from the start
- * (the centre de-duplicates by {@code id}). Use from one Vert.x context.
+ * very packet arrives. Rows are read ahead in batches of {@link #READ_BATCH}, so that a
+ * backlog is published from memory while the next batch is read, not one query per few
+ * PUBACKs (the window would stall on every query). One connection delivers in order, so
+ * the order per reader holds; after a reconnect or a restart everything not marked sent is
+ * published again from the start (the centre de-duplicates by {@code id}). Use from one
+ * Vert.x context.
  */
 final class Outbox {
 
   private static final Logger LOG = LoggerFactory.getLogger(Outbox.class);
   static final long RETRY_MS = 1000;
+  /** Outbox rows read per query; the next read starts when half of them are published. */
+  static final int READ_BATCH = 1000;
 
   private final Vertx vertx;
   private final PassRepository passes;
@@ -44,8 +50,13 @@ final class Outbox {
   /** Packet id -> outbox position, for the current connection. */
   private final Map<Integer, Long> inflight = new HashMap<>();
   private int outstanding;
+  /** Position of the last row read (published or in {@link #ready}). */
   private long cursor;
   private boolean fetching;
+  /** Read, not yet published, in commit order. */
+  private final ArrayDeque<PassRepository.Queued> ready = new ArrayDeque<>();
+  /** The last read came back short: read again only when new passes are committed (or on a tick). */
+  private boolean exhausted;
   private final List<Long> toMark = new ArrayList<>();
   private boolean marking;
   private long retryTimer = -1;
@@ -73,6 +84,8 @@ final class Outbox {
     inflight.clear();
     outstanding = 0;
     cursor = 0;
+    ready.clear();
+    exhausted = false;
     c.publishCompletionHandler(id -> acked(c, id));
     pump();
   }
@@ -82,10 +95,12 @@ final class Outbox {
     inflight.clear();
     outstanding = 0;
     cursor = 0;
+    ready.clear();
   }
 
   /** New passes were committed. */
   void wake() {
+    exhausted = false;
     pump();
   }
 
@@ -94,9 +109,10 @@ final class Outbox {
    * that became visible out of {@code n} order (a concurrent writer) is not left behind.
    */
   void tick() {
-    if (client != null && outstanding == 0 && !fetching && !marking && toMark.isEmpty()) {
+    if (client != null && outstanding == 0 && !fetching && !marking && toMark.isEmpty() && ready.isEmpty()) {
       cursor = 0;
     }
+    exhausted = false;
     pump();
   }
 
@@ -114,18 +130,24 @@ final class Outbox {
 
   private void pump() {
     MqttClient c = client;
-    if (c == null || fetching || outstanding >= maxInflight || retryTimer >= 0) {
+    if (c == null || retryTimer >= 0) {
       return;
     }
-    int room = maxInflight - outstanding;
-    if (outstanding > 0 && room < Math.max(1, maxInflight / 4)) {
-      return; // wait for a few more PUBACKs: one query per quarter window, not per PUBACK
+    if (outstanding < maxInflight && !ready.isEmpty()) {
+      OffsetDateTime now = OffsetDateTime.now(clock);
+      while (outstanding < maxInflight && !ready.isEmpty()) {
+        publish(c, ready.poll(), now);
+      }
+    }
+    if (fetching || exhausted || ready.size() > READ_BATCH / 2) {
+      return;
     }
     fetching = true;
-    passes.unsent(cursor, room).onComplete(ar -> {
+    passes.unsent(cursor, READ_BATCH).onComplete(ar -> {
       fetching = false;
       if (client != c) {
-        return; // the connection changed meanwhile; connected() started over
+        pump(); // the connection changed meanwhile; connected() started over: read for it
+        return;
       }
       if (ar.failed()) {
         LOG.error("cannot read the pass outbox ({}); retrying", ar.cause().toString());
@@ -133,18 +155,16 @@ final class Outbox {
         return;
       }
       List<PassRepository.Queued> rows = ar.result();
-      OffsetDateTime now = OffsetDateTime.now(clock);
       for (PassRepository.Queued q : rows) {
-        publish(c, q, now);
+        cursor = Math.max(cursor, q.n());
+        ready.add(q);
       }
-      if (rows.size() == room) {
-        pump();
-      }
+      exhausted = rows.size() < READ_BATCH;
+      pump();
     });
   }
 
   private void publish(MqttClient c, PassRepository.Queued q, OffsetDateTime now) {
-    cursor = Math.max(cursor, q.n());
     outstanding++;
     published++;
     JsonObject json = json(q.pass(), now);
