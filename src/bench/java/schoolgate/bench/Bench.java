@@ -16,13 +16,15 @@ import java.util.List;
  *   taps  [SECONDS]        tap -> decision round trip: gateway vs one hop vs two hop
  *                          (grid from BENCH_RATES="1,100,1000,5000", BENCH_READERS="1,8,64")
  *   jmh                    JMH run of the pure decision function
+ *   city  [EVENTS]         city scale: N gateways' uplinks (BENCH_CITY_GATEWAYS="100,700") on one
+ *                          broker, a burst of EVENTS card events per school (default 200)
  * </pre>
  */
 public final class Bench {
 
   public static void main(String[] args) throws Exception {
     if (args.length == 0) {
-      System.err.println("usage: Bench table [SIZES...] | taps [SECONDS] | jmh");
+      System.err.println("usage: Bench table [SIZES...] | taps [SECONDS] | jmh | city [EVENTS]");
       System.exit(2);
     }
     Path out = Path.of("target/bench");
@@ -48,6 +50,7 @@ public final class Bench {
         }
         Files.write(out.resolve("taps.md"), rows);
       }
+      case "city" -> CityBench.write(out, args.length > 1 ? Integer.parseInt(args[1]) : CityBench.EVENTS);
       case "jmh" -> org.openjdk.jmh.Main.main(new String[] {"-rf", "text", "-rff", out.resolve("jmh.txt").toString(),
           "DecisionJmh"});
       default -> {
