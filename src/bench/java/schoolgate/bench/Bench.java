@@ -44,9 +44,9 @@ public final class Bench {
         try (Broker broker = Broker.start()) {
           int[] rates = ints(System.getenv().getOrDefault("BENCH_RATES", "1,100,1000,5000"));
           int[] readers = ints(System.getenv().getOrDefault("BENCH_READERS", "1,8,64"));
-          for (TapBench.Point p : TapBench.run(broker, rates, readers, seconds)) {
-            rows.add(p.row());
-          }
+          List<TapBench.Point> points = TapBench.run(broker, rates, readers, seconds);
+          points.forEach(p -> rows.add(p.row()));
+          TapBench.plot(points, out);
         }
         Files.write(out.resolve("taps.md"), rows);
       }

@@ -234,8 +234,13 @@ final class Plot {
         hi = lo * 10;
       }
       Axis a = new Axis(lo, hi, true);
+      boolean few = hi / lo <= 1000.5; // up to three decades: 1, 2, 5, 10, ...
       for (double t = lo; t <= hi * 1.0001; t *= 10) {
         a.ticks.add(t);
+        if (few && t * 2 < hi) {
+          a.ticks.add(t * 2);
+          a.ticks.add(t * 5);
+        }
       }
       return a;
     }
