@@ -47,7 +47,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Times are counted from the burst's start (the centre hands its first event to its
  * client): per event, until that gateway applied it; per gateway, until it applied its
- * whole batch; the city, until the last gateway did. The centre is one HiveMQ client
+ * whole batch; the city, until the last gateway did. Also per event, from the moment the
+ * centre handed that event to its client ("sent -> applied": the queueing in the centre's
+ * client and the broker plus the gateway's apply), and when the centre had the PUBACK of
+ * its last event (how fast the broker took the burst in). The centre is one HiveMQ client
  * publishing as fast as the broker takes it, schools interleaved (event 1 to every school,
  * then event 2, ...). A fresh broker per point.
  */
@@ -70,22 +73,23 @@ final class CityBench {
 
   /** One measured point; times in nanoseconds from the burst's start. */
   record Point(Kind kind, String broker, int gateways, int events, long applied, Stats perEvent,
-               Stats perGateway, long allNanos, long centreNanos, long gaps) {
+               Stats perGateway, long allNanos, long centreNanos, Stats sinceSent, long gaps) {
     String row() {
       long expected = (long) gateways * events;
-      return String.format(Locale.ROOT, "| %s (%s) | %d | %,d | %,d | %s | %s | %s | %s | %s | %s | %s |",
+      return String.format(Locale.ROOT, "| %s (%s) | %d | %,d | %,d | %s | %s | %s | %s | %s | %s | %s | %s | %s |",
           kind.label, broker, gateways, expected, expected - applied,
           Stats.fmt(perEvent.micros(0.5)), Stats.fmt(perEvent.micros(0.99)), Stats.fmt(perEvent.micros(1)),
           Stats.fmt(perGateway.micros(0.5)), Stats.fmt(perGateway.micros(0.99)),
-          allNanos < 0 ? "not all" : Stats.fmt(allNanos / 1000.0), Stats.fmt(centreNanos / 1000.0));
+          allNanos < 0 ? "not all" : Stats.fmt(allNanos / 1000.0), Stats.fmt(centreNanos / 1000.0),
+          Stats.fmt(sinceSent.micros(0.5)), Stats.fmt(sinceSent.micros(0.99)));
     }
   }
 
   static final String HEADER = "| system | gateways | events | lost | event applied p50 | p99 | max"
-      + " | gateway done p50 | p99 | all done (max) | centre's last PUBACK |";
-  static final String ALIGN = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+      + " | gateway done p50 | p99 | all done (max) | centre's last PUBACK | sent -> applied p50 | p99 |";
+  static final String ALIGN = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
 
-  /** Runs the grid, writes target/bench/city.md and city-cdf.png. */
+  /** Runs the grid, writes target/bench/city.md, city-cdf-events.png and city-cdf-gateways.png. */
   static void write(java.nio.file.Path out, int events) throws Exception {
     int[] counts = java.util.Arrays.stream(System.getenv().getOrDefault("BENCH_CITY_GATEWAYS", "100,700").split(","))
         .map(String::trim).mapToInt(Integer::parseInt).toArray();
@@ -100,14 +104,19 @@ final class CityBench {
     rows.add(ALIGN);
     points.forEach(p -> rows.add(p.row()));
     java.nio.file.Files.write(out.resolve("city.md"), rows);
-    List<Plot.Series> cdf = new ArrayList<>();
+    List<Plot.Series> perEvent = new ArrayList<>();
+    List<Plot.Series> perGateway = new ArrayList<>();
     for (Point p : points) {
       String name = (p.kind() == Kind.GATEWAY ? "gateways" : "plain subscribers") + ", N = " + p.gateways();
-      cdf.add(Plot.cdf(name + ", each event", p.perEvent(), p.kind() == Kind.SUBSCRIBER));
+      int color = (int) java.util.Arrays.stream(counts).takeWhile(c -> c != p.gateways()).count();
+      boolean baseline = p.kind() == Kind.SUBSCRIBER;
+      perEvent.add(Plot.cdf(name, p.perEvent(), baseline).colored(color));
+      perGateway.add(Plot.cdf(name, p.perGateway(), baseline).colored(color));
     }
-    Plot.write(out.resolve("city-cdf.png"), "City scale: time from the burst's start until applied ("
-        + events + " events per school)", "ms since the burst started", "fraction of (gateway, event) pairs",
-        false, cdf);
+    Plot.write(out.resolve("city-cdf-events.png"), "City scale: each event, burst start -> applied at its gateway ("
+        + events + " per school)", "ms since the burst started", "fraction of (gateway, event) pairs", false, perEvent);
+    Plot.write(out.resolve("city-cdf-gateways.png"), "City scale: burst start -> gateway has applied all "
+        + events + " events", "ms since the burst started", "fraction of gateways", false, perGateway);
   }
 
   static List<Point> run(int[] gatewayCounts, int events) throws Exception {
@@ -176,9 +185,11 @@ final class CityBench {
       Mqtt3AsyncClient centre = MqttClient.builder().useMqttVersion3().identifier("centre-" + System.nanoTime())
           .serverHost("127.0.0.1").serverPort(broker.port()).buildAsync();
       centre.connectWith().cleanSession(true).send().get(10, TimeUnit.SECONDS);
+      long[] sentAt = new long[payloads.length];
       long start = System.nanoTime();
       CompletableFuture<?> last = null;
       for (int k = 0; k < payloads.length; k++) {
+        sentAt[k] = System.nanoTime();
         last = centre.publishWith().topic(topics[k % n]).qos(MqttQos.AT_LEAST_ONCE).payload(payloads[k]).send();
       }
       java.util.concurrent.atomic.AtomicLong centreDone = new java.util.concurrent.atomic.AtomicLong();
@@ -188,16 +199,19 @@ final class CityBench {
       centre.disconnect().get(10, TimeUnit.SECONDS);
       Stats perEvent = new Stats(n * events);
       Stats perGateway = new Stats(n);
+      Stats sinceSent = new Stats(n * events);
       long applied = 0;
       long gaps = 0;
       long allDone = 0;
-      for (Sim sim : sims) {
+      for (int j = 0; j < n; j++) {
+        Sim sim = sims.get(j);
         synchronized (sim) {
           long doneAt = 0;
           for (int s = 1; s <= events; s++) {
             long at = sim.appliedAt[s];
             if (at != 0) {
               perEvent.add(at - start);
+              sinceSent.add(at - sentAt[(s - 1) * n + j]);
               applied++;
               doneAt = Math.max(doneAt, at);
             }
@@ -213,7 +227,7 @@ final class CityBench {
         System.err.println(kind.label + " N=" + n + ": " + gaps + " events out of order (not applied)");
       }
       return new Point(kind, broker.name(), n, events, applied, perEvent, perGateway, all ? allDone : -1,
-          centreDone.get() - start, gaps);
+          centreDone.get() - start, sinceSent, gaps);
     } finally {
       await(vertx.close());
     }

@@ -25,7 +25,19 @@ final class Plot {
     System.setProperty("java.awt.headless", "true");
   }
 
-  record Series(String name, double[] x, double[] y, boolean dashed, boolean markers) {
+  /** {@code color}: an index into the palette, or -1 for the series' position. */
+  record Series(String name, double[] x, double[] y, boolean dashed, boolean markers, int color) {
+    Series(String name, double[] x, double[] y, boolean dashed, boolean markers) {
+      this(name, x, y, dashed, markers, -1);
+    }
+
+    Series colored(int index) {
+      return new Series(name, x, y, dashed, markers, index);
+    }
+
+    Color paint(int position) {
+      return COLORS[(color >= 0 ? color : position) % COLORS.length];
+    }
   }
 
   private static final Color[] COLORS = {
@@ -131,8 +143,7 @@ final class Plot {
     g.setClip(LEFT, TOP, pw + 1, ph + 1);
     for (int k = 0; k < series.size(); k++) {
       Series s = series.get(k);
-      Color c = COLORS[k % COLORS.length];
-      g.setColor(c);
+      g.setColor(s.paint(k));
       g.setStroke(s.dashed()
           ? new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 1f, new float[] {8f, 5f}, 0f)
           : new BasicStroke(2f));
@@ -175,7 +186,7 @@ final class Plot {
     for (int k = 0; k < series.size(); k++) {
       Series s = series.get(k);
       int y = ly + 16 + k * 18;
-      g.setColor(COLORS[k % COLORS.length]);
+      g.setColor(s.paint(k));
       g.setStroke(s.dashed()
           ? new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 1f, new float[] {8f, 5f}, 0f)
           : new BasicStroke(2f));
