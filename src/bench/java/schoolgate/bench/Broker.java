@@ -18,8 +18,13 @@ abstract class Broker implements AutoCloseable {
   abstract int port();
 
   static Broker start() throws Exception {
+    return start("");
+  }
+
+  /** {@code extraConf}: Mosquitto configuration lines that override the ones above (Moquette ignores them). */
+  static Broker start(String extraConf) throws Exception {
     Path mosquitto = Path.of("/usr/sbin/mosquitto");
-    return Files.isExecutable(mosquitto) ? new Mosquitto(mosquitto) : new Moquette();
+    return Files.isExecutable(mosquitto) ? new Mosquitto(mosquitto, extraConf) : new Moquette();
   }
 
   static int freePort() throws IOException {
@@ -32,12 +37,12 @@ abstract class Broker implements AutoCloseable {
     private final int port;
     private final Process process;
 
-    Mosquitto(Path binary) throws Exception {
+    Mosquitto(Path binary, String extraConf) throws Exception {
       port = freePort();
       Path conf = Files.createTempFile("bench-mosquitto", ".conf");
       // set_tcp_nodelay: Mosquitto leaves Nagle on by default; every other hop here has it off.
       Files.writeString(conf, "listener " + port + " 127.0.0.1\nset_tcp_nodelay true\nallow_anonymous true\nmax_inflight_messages 0\n"
-          + "max_queued_messages 100000\npersistence false\n");
+          + "max_queued_messages 100000\npersistence false\n" + extraConf);
       process = new ProcessBuilder(binary.toString(), "-c", conf.toString())
           .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
       for (int i = 0; i < 100; i++) {

@@ -59,6 +59,12 @@ final class CityBench {
   /** Events per school: BENCH_CITY_EVENTS (default 200 = 100 new students, holder + card). */
   static final int EVENTS = Integer.parseInt(System.getenv().getOrDefault("BENCH_CITY_EVENTS", "200"));
   static final long TIMEOUT_S = 120;
+  /**
+   * The broker's in-flight window toward each client: BENCH_CITY_INFLIGHT (default 20, Mosquitto's
+   * own default; 0 = unlimited, as the tap baselines run it). With a window, how soon a gateway
+   * acknowledges decides how fast its batch can come.
+   */
+  static final int INFLIGHT = Integer.parseInt(System.getenv().getOrDefault("BENCH_CITY_INFLIGHT", "20"));
   /** Deployments (connections) in progress at once: Mosquitto's listen backlog is finite. */
   static final int CONNECT_WAVE = 50;
 
@@ -98,7 +104,7 @@ final class CityBench {
     List<Point> points = run(counts, events);
     List<String> rows = new ArrayList<>();
     rows.add(String.format(Locale.ROOT, "%d card events per school (%d new students: holder + card), times from"
-        + " the burst's start", events, events / 2));
+        + " the burst's start; broker in-flight window %s", events, events / 2, INFLIGHT == 0 ? "unlimited" : INFLIGHT));
     rows.add("");
     rows.add(HEADER);
     rows.add(ALIGN);
@@ -122,14 +128,14 @@ final class CityBench {
   static List<Point> run(int[] gatewayCounts, int events) throws Exception {
     // Warm-up (not reported): the JIT, the client and the broker's first connections.
     for (Kind kind : Kind.values()) {
-      try (Broker broker = Broker.start()) {
+      try (Broker broker = Broker.start("max_inflight_messages " + INFLIGHT + "\n")) {
         measure(kind, broker, 20, events);
       }
     }
     List<Point> points = new ArrayList<>();
     for (int n : gatewayCounts) {
       for (Kind kind : Kind.values()) {
-        try (Broker broker = Broker.start()) {
+        try (Broker broker = Broker.start("max_inflight_messages " + INFLIGHT + "\n")) {
           Point p = measure(kind, broker, n, events);
           System.out.println(p.row());
           points.add(p);
