@@ -41,8 +41,13 @@ abstract class Broker implements AutoCloseable {
       port = freePort();
       Path conf = Files.createTempFile("bench-mosquitto", ".conf");
       // set_tcp_nodelay: Mosquitto leaves Nagle on by default; every other hop here has it off.
-      Files.writeString(conf, "listener " + port + " 127.0.0.1\nset_tcp_nodelay true\nallow_anonymous true\nmax_inflight_messages 0\n"
-          + "max_queued_messages 100000\npersistence false\n" + extraConf);
+      String base = "listener " + port + " 127.0.0.1\nset_tcp_nodelay true\nallow_anonymous true\nmax_inflight_messages 0\n"
+          + "max_queued_messages 100000\npersistence false\n";
+      // An extra line replaces the base line with the same option rather than following it.
+      java.util.Set<String> overridden = extraConf.lines().map(l -> l.split("\\s+")[0]).collect(java.util.stream.Collectors.toSet());
+      String kept = base.lines().filter(l -> !overridden.contains(l.split("\\s+")[0]))
+          .collect(java.util.stream.Collectors.joining("\n", "", "\n"));
+      Files.writeString(conf, kept + extraConf);
       process = new ProcessBuilder(binary.toString(), "-c", conf.toString())
           .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
       for (int i = 0; i < 100; i++) {

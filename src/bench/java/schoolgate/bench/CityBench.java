@@ -99,6 +99,7 @@ final class CityBench {
   static void write(java.nio.file.Path out, int events) throws Exception {
     int[] counts = java.util.Arrays.stream(System.getenv().getOrDefault("BENCH_CITY_GATEWAYS", "100,700").split(","))
         .map(String::trim).mapToInt(Integer::parseInt).toArray();
+    checkOpenFiles(java.util.Arrays.stream(counts).max().orElse(0));
     System.out.println(HEADER);
     System.out.println(ALIGN);
     List<Point> points = run(counts, events);
@@ -143,6 +144,25 @@ final class CityBench {
       }
     }
     return points;
+  }
+
+  /**
+   * Mosquitto's own {@code max_connections} is unlimited by default (-1); its real limit is
+   * the open-files limit it inherits (from this JVM here; from systemd's LimitNOFILE, 1024 by
+   * default, at a real broker). One descriptor per client plus a few of its own.
+   */
+  static void checkOpenFiles(int clients) throws java.io.IOException {
+    for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/limits"))) {
+      if (line.startsWith("Max open files")) {
+        String[] f = line.substring("Max open files".length()).trim().split("\\s+");
+        long soft = "unlimited".equals(f[0]) ? Long.MAX_VALUE : Long.parseLong(f[0]);
+        System.out.println("open files limit (the broker inherits it): " + f[0] + " for up to " + clients + " clients");
+        if (soft < clients + 64L) {
+          throw new IllegalStateException("open files limit " + soft + " too low for " + clients
+              + " clients on one broker: raise it (ulimit -n) first");
+        }
+      }
+    }
   }
 
   static String school(int i) {
