@@ -52,19 +52,15 @@ import java.util.concurrent.TimeUnit;
  * client and the broker plus the gateway's apply), and when the centre had the PUBACK of
  * its last event (how fast the broker took the burst in). The centre is one HiveMQ client
  * publishing as fast as the broker takes it, schools interleaved (event 1 to every school,
- * then event 2, ...). A fresh broker per point.
+ * then event 2, ...). A fresh broker per point: {@link Broker#centre()}, i.e. Mosquitto with its
+ * default in-flight window of 20 toward each client, under which how soon a gateway
+ * acknowledges paces its batch.
  */
 final class CityBench {
 
   /** Events per school: BENCH_CITY_EVENTS (default 200 = 100 new students, holder + card). */
   static final int EVENTS = Integer.parseInt(System.getenv().getOrDefault("BENCH_CITY_EVENTS", "200"));
   static final long TIMEOUT_S = 120;
-  /**
-   * The broker's in-flight window toward each client: BENCH_CITY_INFLIGHT (default 20, Mosquitto's
-   * own default; 0 = unlimited, as the tap baselines run it). With a window, how soon a gateway
-   * acknowledges decides how fast its batch can come.
-   */
-  static final int INFLIGHT = Integer.parseInt(System.getenv().getOrDefault("BENCH_CITY_INFLIGHT", "20"));
   /** Deployments (connections) in progress at once: Mosquitto's listen backlog is finite. */
   static final int CONNECT_WAVE = 50;
 
@@ -105,7 +101,7 @@ final class CityBench {
     List<Point> points = run(counts, events);
     List<String> rows = new ArrayList<>();
     rows.add(String.format(Locale.ROOT, "%d card events per school (%d new students: holder + card), times from"
-        + " the burst's start; broker in-flight window %s", events, events / 2, INFLIGHT == 0 ? "unlimited" : INFLIGHT));
+        + " the burst's start; the central broker's in-flight window toward each client: 20", events, events / 2));
     rows.add("");
     rows.add(HEADER);
     rows.add(ALIGN);
@@ -129,14 +125,14 @@ final class CityBench {
   static List<Point> run(int[] gatewayCounts, int events) throws Exception {
     // Warm-up (not reported): the JIT, the client and the broker's first connections.
     for (Kind kind : Kind.values()) {
-      try (Broker broker = Broker.start("max_inflight_messages " + INFLIGHT + "\n")) {
+      try (Broker broker = Broker.centre()) {
         measure(kind, broker, 20, events);
       }
     }
     List<Point> points = new ArrayList<>();
     for (int n : gatewayCounts) {
       for (Kind kind : Kind.values()) {
-        try (Broker broker = Broker.start("max_inflight_messages " + INFLIGHT + "\n")) {
+        try (Broker broker = Broker.centre()) {
           Point p = measure(kind, broker, n, events);
           System.out.println(p.row());
           points.add(p);
