@@ -19,13 +19,15 @@ import java.util.List;
  *   events                 card events: 100k applied durably (live and by resync), publish-to-effect
  *                          (BENCH_EVENTS, BENCH_EFFECT_EVENTS, BENCH_EFFECT_RATE, BENCH_LOAD_RATE)
  *   outbox                 a backlog of BENCH_PASSES (1,000,000) unsent passes drained to the centre
+ *   city  [EVENTS]         city scale: N gateways' uplinks (BENCH_CITY_GATEWAYS="100,700") on one
+ *                          broker, a burst of EVENTS card events per school (default 200)
  * </pre>
  */
 public final class Bench {
 
   public static void main(String[] args) throws Exception {
     if (args.length == 0) {
-      System.err.println("usage: Bench table [SIZES...] | taps [SECONDS] | jmh | events | outbox");
+      System.err.println("usage: Bench table [SIZES...] | taps [SECONDS] | jmh | events | outbox | city [EVENTS]");
       System.exit(2);
     }
     Path out = Path.of("target/bench");
@@ -45,9 +47,9 @@ public final class Bench {
         try (Broker broker = Broker.start()) {
           int[] rates = ints(System.getenv().getOrDefault("BENCH_RATES", "1,100,1000,5000"));
           int[] readers = ints(System.getenv().getOrDefault("BENCH_READERS", "1,8,64"));
-          for (TapBench.Point p : TapBench.run(broker, rates, readers, seconds)) {
-            rows.add(p.row());
-          }
+          List<TapBench.Point> points = TapBench.run(broker, rates, readers, seconds);
+          points.forEach(p -> rows.add(p.row()));
+          TapBench.plot(points, out);
         }
         Files.write(out.resolve("taps.md"), rows);
       }
@@ -62,6 +64,7 @@ public final class Bench {
           Files.write(out.resolve("outbox.md"), OutboxBench.run(broker, env("BENCH_PASSES", 1_000_000)));
         }
       }
+      case "city" -> CityBench.write(out, args.length > 1 ? Integer.parseInt(args[1]) : CityBench.EVENTS);
       case "jmh" -> org.openjdk.jmh.Main.main(new String[] {"-rf", "text", "-rff", out.resolve("jmh.txt").toString(),
           "DecisionJmh"});
       default -> {

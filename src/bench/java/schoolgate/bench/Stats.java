@@ -23,6 +23,13 @@ final class Stats {
     return size;
   }
 
+  /** All samples in nanoseconds, ascending (for a CDF). */
+  synchronized long[] sorted() {
+    long[] sorted = Arrays.copyOf(samples, size);
+    Arrays.sort(sorted);
+    return sorted;
+  }
+
   /** The q-quantile (0..1) in microseconds. */
   synchronized double micros(double q) {
     if (size == 0) {

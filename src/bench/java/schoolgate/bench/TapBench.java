@@ -30,7 +30,8 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Three systems in the same run, same client, same rates:
  * <ul>
- *   <li>{@code gateway}: school-gate with its embedded reader listener (decision + durable pass);
+ *   <li>{@code gateway}: school-gate with its embedded reader listener (decision + durable pass),
+ *       in its own JVM as at a school (or in this one: BENCH_GATEWAY=inprocess);
  *   <li>{@code one hop}: a client publishing to a topic it subscribes to on a broker
  *       (the physical floor of anything that goes through a broker);
  *   <li>{@code two hop}: reader -> broker -> a small decision service (same in-memory card
@@ -42,6 +43,11 @@ final class TapBench {
   static final int CARDS = 10_000;
   /** Which systems to measure: BENCH_SYSTEMS="gateway,one,two" (all by default; one alone for profiling). */
   static final String SYSTEMS = System.getenv().getOrDefault("BENCH_SYSTEMS", "gateway,one,two");
+  /**
+   * BENCH_GATEWAY=process (default): the gateway in its own JVM ({@link GatewayProcess});
+   * {@code inprocess}: in the load generator's JVM, as the first published runs had it.
+   */
+  static final boolean IN_PROCESS = "inprocess".equals(System.getenv().getOrDefault("BENCH_GATEWAY", "process"));
 
   interface System_ extends AutoCloseable {
     String name();
@@ -64,7 +70,6 @@ final class TapBench {
   static List<Point> run(Broker broker, int[] rates, int[] readerCounts, int seconds) throws Exception {
     List<Point> points = new ArrayList<>();
     Vertx vertx = Vertx.vertx();
-    Path dir = Files.createTempDirectory("bench-taps");
     JsonObject json = ConfigLoader.defaults();
     JsonObject map = new JsonObject();
     for (int i = 1; i <= 64; i++) {
@@ -72,9 +77,21 @@ final class TapBench {
     }
     json.getJsonObject("readers").put("host", "127.0.0.1").put("port", 0).put("map", map);
     json.getJsonObject("http").put("host", "127.0.0.1").put("port", 0);
-    json.getJsonObject("db").put("dir", dir.resolve("pg").toString());
-    Gateway gateway = TableBench.await(new Gateway(vertx, GatewayConfig.from(json), Clock.systemDefaultZone()).start());
-    TableBench.await(gateway.applier().apply(events()));
+    Gateway gateway = null;
+    GatewayProcess process = null;
+    int gatewayPort = -1;
+    String gatewayName = IN_PROCESS ? "gateway (shared JVM)" : "gateway";
+    if (SYSTEMS.contains("gateway")) {
+      if (IN_PROCESS) {
+        json.getJsonObject("db").put("dir", Files.createTempDirectory("bench-taps").resolve("pg").toString());
+        gateway = TableBench.await(new Gateway(vertx, GatewayConfig.from(json), Clock.systemDefaultZone()).start());
+        TableBench.await(gateway.applier().apply(events()));
+        gatewayPort = gateway.readerPort();
+      } else {
+        process = GatewayProcess.start(json, events(), Path.of("target/bench/gateway.log"));
+        gatewayPort = process.readerPort();
+      }
+    }
     CardTable standalone = TableBench.build(CARDS);
     TwoHopService service = new TwoHopService(vertx, broker.port(), standalone);
     service.start();
@@ -83,7 +100,7 @@ final class TapBench {
         for (int rate : rates) {
           int before = points.size();
           if (SYSTEMS.contains("gateway")) {
-            points.add(measure("gateway", gateway.readerPort(), "readers/%s/tap", "readers/%s/decision", rate, readers, seconds));
+            points.add(measure(gatewayName, gatewayPort, "readers/%s/tap", "readers/%s/decision", rate, readers, seconds));
           }
           if (SYSTEMS.contains("one")) {
             points.add(measure("one hop (" + broker.name() + ")", broker.port(), "bench/%s/echo", "bench/%s/echo", rate, readers, seconds));
@@ -98,10 +115,32 @@ final class TapBench {
       }
     } finally {
       service.stop();
-      TableBench.await(gateway.stop());
+      if (gateway != null) {
+        TableBench.await(gateway.stop());
+      }
+      if (process != null) {
+        process.close();
+      }
       TableBench.await(vertx.close());
     }
     return points;
+  }
+
+  /** target/bench/taps-p99-rN.png: p99 against the tap rate, one line per system, one chart per reader count. */
+  static void plot(List<Point> points, Path out) throws java.io.IOException {
+    for (int readers : points.stream().mapToInt(Point::readers).distinct().sorted().toArray()) {
+      List<Plot.Series> series = new ArrayList<>();
+      for (String system : points.stream().map(Point::system).distinct().toList()) {
+        List<Point> line = points.stream().filter(p -> p.readers() == readers && p.system().equals(system))
+            .sorted(java.util.Comparator.comparingInt(Point::rate)).toList();
+        double[] x = line.stream().mapToDouble(Point::rate).toArray();
+        double[] y = line.stream().mapToDouble(p -> p.stats().micros(0.99) / 1000).toArray();
+        series.add(new Plot.Series(system, x, y, !system.startsWith("gateway"), true));
+      }
+      Plot.write(out.resolve("taps-p99-r" + readers + ".png"), "Tap -> decision p99, " + readers
+          + (readers == 1 ? " reader" : " readers"), "taps per second (all readers)", "p99 round trip (ms)",
+          true, true, series);
+    }
   }
 
   /** Holders with two cards each (the second is the newest), as the standalone table has. */
