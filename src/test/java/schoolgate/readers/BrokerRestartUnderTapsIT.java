@@ -140,6 +140,9 @@ class BrokerRestartUnderTapsIT {
   void everyTapTheBrokerAcknowledgedBecomesOnePassAcrossBrokerRestarts() throws Exception {
     Assumptions.assumeTrue(Mosquitto.installed(), "mosquitto is not installed (apt-get install mosquitto)");
     int restarts = Integer.getInteger("brokermode.restarts", 3);
+    // How long the broker stays down each time (0: started again at once); a long outage lets
+    // the gateway's reconnect back-off grow.
+    long downMs = Long.getLong("brokermode.downSeconds", 0L) * 1000;
     long started = System.nanoTime();
     Mosquitto broker = Mosquitto.start(dir.resolve("mosquitto"));
     Vertx vertx = Vertx.vertx();
@@ -148,6 +151,7 @@ class BrokerRestartUnderTapsIT {
     AtomicBoolean streaming = new AtomicBoolean(true);
     Thread stream = null;
     List<Long> backAfterMs = new ArrayList<>();
+    List<String> restartTimes = new ArrayList<>();
     try {
       JsonObject config = GatewayFixture.config(dir);
       config.getJsonObject("readers").put("mode", "broker").put("host", "127.0.0.1").put("port", broker.port())
@@ -176,7 +180,11 @@ class BrokerRestartUnderTapsIT {
         await(() -> "taps acknowledged by the broker before restart " + i, 120,
             () -> acknowledged(readers) >= ackedBefore + 300);
         broker.stop();
+        if (downMs > 0) {
+          Thread.sleep(downMs); // the outage's length, not an assertion
+        }
         broker.start();
+        restartTimes.add(java.time.LocalTime.now().toString());
         long restartedAt = System.nanoTime();
         // Back by itself: fresh taps, made after the restart, are answered.
         Map<Reader, Integer> firstAfter = new HashMap<>();
@@ -216,14 +224,20 @@ class BrokerRestartUnderTapsIT {
       await(() -> "a pass for each of the " + taps + " taps the broker acknowledged", 300,
           () -> Pg.count(g.database().pool(), "SELECT count(DISTINCT (reader, tap_seq)) FROM passes") >= taps);
 
-      Map<String, Integer> recorded = new HashMap<>();
+      Map<String, String> recorded = new HashMap<>();
       int rows = 0;
       for (Row row : GatewayFixture.await(g.database().pool()
-          .query("SELECT reader, tap_seq, card FROM passes").execute())) {
+          .query("SELECT reader, tap_seq, card, n, at FROM passes ORDER BY n").execute())) {
         rows++;
         String key = row.getString(0) + "/" + row.getLong(1);
         assertEquals(card(row.getString(0), row.getLong(1).intValue()), row.getString(2), key);
-        assertEquals(null, recorded.put(key, rows), "recorded twice: " + key);
+        String here = "n " + row.getLong(3) + " at " + row.getOffsetDateTime(4);
+        String first = recorded.put(key, here);
+        if (first != null) {
+          throw new AssertionError("recorded twice: " + key + " (" + first + "; " + here + "); taps per reader "
+              + readers.stream().map(r -> r.id + " " + r.tokens.size()).toList() + ", restarts at "
+              + restartTimes + ", passes " + Pg.count(g.database().pool(), "SELECT count(*) FROM passes"));
+        }
       }
       for (Reader r : readers) {
         for (int seq = 0; seq < r.tokens.size(); seq++) {
