@@ -146,6 +146,11 @@ public final class CentralSimulator extends VerticleBase {
     return log.size();
   }
 
+  /** The payload the log holds for {@code seq} (1..{@link #headSeq}), as published. */
+  public String logged(long seq) {
+    return log(seq);
+  }
+
   private synchronized String log(long seq) {
     return log.get((int) seq - 1);
   }

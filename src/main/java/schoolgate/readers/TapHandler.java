@@ -40,7 +40,13 @@ public final class TapHandler {
   static final long SEQ_MEMORY_MS = 15 * 60 * 1000;
   /** Without a {@code seq}, a retransmitted (DUP) tap of the same card within this is the same tap. */
   static final long DUP_WINDOW_MS = 60 * 1000;
-  private static final int SEQ_MEMORY_ENTRIES = 4096;
+  /**
+   * A bound on the seqs remembered per reader, for memory's sake only: entries leave when they
+   * are {@link #SEQ_MEMORY_MS} old. A turnstile cannot tap 70 times a second, so in practice
+   * the 15 minutes hold; a count of 4,096 did not (4.5 taps/s), and a broker re-delivering a
+   * tap after that many newer ones made it a second pass.
+   */
+  static final int SEQ_MEMORY_ENTRIES = 65_536;
 
   private static final Logger LOG = LoggerFactory.getLogger(TapHandler.class);
 
@@ -200,8 +206,17 @@ public final class TapHandler {
     LinkedHashMap<Long, Recent> seqs = bySeq.computeIfAbsent(readerId, k -> new LinkedHashMap<>());
     seqs.remove(seq);
     seqs.put(seq, recent);
+    // Oldest first: drop what is past the window, then, only if still over the bound, the oldest.
+    for (Iterator<Recent> it = seqs.values().iterator(); it.hasNext(); ) {
+      if (recent.atMs - it.next().atMs < SEQ_MEMORY_MS) {
+        break;
+      }
+      it.remove();
+    }
     if (seqs.size() > SEQ_MEMORY_ENTRIES) {
       seqs.remove(seqs.keySet().iterator().next());
+      badInput.warn("reader " + readerId, "more than " + SEQ_MEMORY_ENTRIES + " taps in "
+          + SEQ_MEMORY_MS / 60_000 + " minutes: a retransmission of the oldest may be recorded again");
     }
   }
 

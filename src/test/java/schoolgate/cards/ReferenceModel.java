@@ -9,9 +9,9 @@ import java.util.Map;
  * {@link CardTable} against: last event per uid and per holder wins; per holder the highest
  * issue ever seen active; a card opens only if known, active, holder active, issue = highest.
  */
-final class ReferenceModel {
+public final class ReferenceModel {
 
-  record ModelCard(String holder, int issue, boolean active) {
+  public record ModelCard(String holder, int issue, boolean active) {
   }
 
   private final Map<String, Boolean> holderActive = new HashMap<>();
@@ -19,7 +19,7 @@ final class ReferenceModel {
   private final Map<String, ModelCard> cards = new HashMap<>();
   private final Map<String, Integer> highest = new HashMap<>();
 
-  static ReferenceModel of(List<CardEvent> events) {
+  public static ReferenceModel of(List<CardEvent> events) {
     ReferenceModel m = new ReferenceModel();
     events.forEach(m::apply);
     return m;
@@ -38,7 +38,7 @@ final class ReferenceModel {
   }
 
   /** The contract's reason word; when several apply: superseded, then blocked, then holder_inactive. */
-  String reason(String uid) {
+  public String reason(String uid) {
     ModelCard c = cards.get(uid);
     if (c == null) {
       return "unknown_card";
@@ -56,11 +56,11 @@ final class ReferenceModel {
     return "ok";
   }
 
-  ModelCard card(String uid) {
+  public ModelCard card(String uid) {
     return cards.get(uid);
   }
 
-  String holderName(String id) {
+  public String holderName(String id) {
     return holderName.get(id);
   }
 

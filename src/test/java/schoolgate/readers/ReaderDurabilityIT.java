@@ -241,4 +241,24 @@ class ReaderDurabilityIT {
       }
     }
   }
+
+  /**
+   * A tap re-delivered after thousands of newer ones (a broker may do so after its restart)
+   * is still the same tap within the 15 minutes: no second pass. The seq memory used to keep
+   * only the last 4,096 seqs per reader (found by BrokerRestartUnderTapsIT).
+   */
+  @Test
+  void aSeqSentAgainAfterThousandsOfNewerTapsIsStillTheSameTap() throws Exception {
+    try (PahoReader r4 = PahoReader.connect(uri, "r4", null)) {
+      List<String> cards = new java.util.ArrayList<>();
+      for (int i = 0; i < 5000; i++) {
+        cards.add(String.format("0A%012X", i));
+      }
+      r4.tapAll(cards); // seqs 1..5000, each acknowledged
+      JsonObject again = r4.tap(cards.get(0), 1);
+      assertEquals("unknown_card", again.getString("reason"));
+      assertEquals(1, Pg.count(pool, "SELECT count(*) FROM passes WHERE reader = 'r4' AND tap_seq = 1"));
+      assertEquals(5000, Pg.count(pool, "SELECT count(*) FROM passes WHERE reader = 'r4'"));
+    }
+  }
 }
