@@ -11,6 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import schoolgate.cards.CardTable;
 import schoolgate.config.GatewayConfig;
+import schoolgate.log.RateLimitedLog;
 import schoolgate.mqtt.ReconnectingClient;
 import schoolgate.passes.PassRepository;
 import schoolgate.passes.PassWriter;
@@ -27,6 +28,14 @@ import java.time.Clock;
 public final class BrokerReaderClient extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(BrokerReaderClient.class);
+  /**
+   * The box's own broker is one hop away and serves no one else: after it restarts, the
+   * turnstiles must get decisions again within seconds, not after the 30 s cap that spreads
+   * hundreds of schools reconnecting to the centre.
+   */
+  static final long LOCAL_BROKER_MAX_DELAY_MS = 2_000;
+
+  private final RateLimitedLog unsentDecisions = new RateLimitedLog(LOG, 10_000);
 
   private final GatewayConfig config;
   private final CardTable table;
@@ -66,6 +75,7 @@ public final class BrokerReaderClient extends VerticleBase {
     options.setAutoAck(false);
     mqtt = new ReconnectingClient(vertx, "reader broker", options, readers.host(), readers.port(),
         this::message, client -> client.subscribe(ReaderTopics.tap("+"), 1));
+    mqtt.maxDelay(LOCAL_BROKER_MAX_DELAY_MS);
     mqtt.stateHandler(presence::listening);
     vertx.eventBus().<JsonObject>localConsumer(ReaderCommands.ADDRESS, msg -> {
       MqttClient client = mqtt.session();
@@ -101,7 +111,12 @@ public final class BrokerReaderClient extends VerticleBase {
     }
     TapHandler.Outcome outcome = taps.handle(readerId, msg.payload(), msg.isDup());
     ReconnectingClient.publish(client, ReaderTopics.decision(readerId), outcome.decision().toBuffer(),
-        MqttQoS.AT_LEAST_ONCE, false);
+        MqttQoS.AT_LEAST_ONCE, false)
+        // The client refuses a publish beyond its in-flight window, e.g. while the broker
+        // replays a backlog of taps after a restart: those decisions are stale anyway, but
+        // say so. The pass and the tap's acknowledgement do not depend on it.
+        .onFailure(e -> unsentDecisions.warn("decision", "decision for reader {} not sent: {}", readerId,
+            e.getMessage()));
     outcome.durable().onSuccess(v -> {
       if (mqtt.session() == client) {
         ack(msg);
