@@ -61,6 +61,7 @@ public final class Monitor extends VerticleBase {
   private WorkerExecutor hashing;
   private MonitorMetrics metrics;
   private final LiveFeed feed = new LiveFeed();
+  private SlowClients slowClients;
   private volatile long outboxBacklog = -1;
   private long statusTimer = -1;
   private boolean recountPending;
@@ -132,8 +133,17 @@ public final class Monitor extends VerticleBase {
               .setHost(config.http().host())
               .setPort(config.http().port())
               .setMaxWebSocketFrameSize(4096)
-              .setIdleTimeout(0));
-          server.requestHandler(router);
+              // HTTP/1.1 only: with the h2c upgrade on (Vert.x's default) a connection is made
+              // known (connectionHandler) only at its first request, too late for SlowClients.
+              .setHttp2ClearTextEnabled(false)
+              .setIdleTimeout(0)); // SlowClients bounds idle and slow connections; live screens stay
+          slowClients = new SlowClients(vertx);
+          slowClients.start();
+          server.connectionHandler(slowClients::connection);
+          server.requestHandler(request -> {
+            slowClients.request(request);
+            router.handle(request);
+          });
           return server.listen();
         })
         .onSuccess(s -> LOG.info("guard monitor on http://{}:{}/ ({} guards; /metrics {})",
@@ -144,6 +154,9 @@ public final class Monitor extends VerticleBase {
   public Future<?> stop() {
     if (statusTimer >= 0) {
       vertx.cancelTimer(statusTimer);
+    }
+    if (slowClients != null) {
+      slowClients.stop();
     }
     feed.closeAll();
     Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
@@ -198,6 +211,7 @@ public final class Monitor extends VerticleBase {
     }
     String sessionId = ctx.session().id();
     String guard = ctx.session().get(GuardAuth.GUARD);
+    slowClients.upgraded(ctx.request().connection());
     ctx.request().toWebSocket()
         .onSuccess(ws -> feed.join(ws, sessionId, guard, status()))
         .onFailure(e -> LOG.debug("WebSocket upgrade failed: {}", e.toString()));
