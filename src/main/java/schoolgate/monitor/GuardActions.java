@@ -135,7 +135,14 @@ final class GuardActions {
 
   /** GET /api/roster?q=...: active and inactive holders whose name contains q (any case, е = ё). */
   void roster(RoutingContext ctx) {
-    String q = ctx.request().getParam("q");
+    String q;
+    try {
+      q = ctx.request().getParam("q");
+    } catch (IllegalArgumentException badEscape) {
+      // A query string that is not valid percent-encoding ("%ZZ", a lone "%"): the client's fault.
+      Monitor.json(ctx, 400, new JsonObject().put("error", "bad_request"));
+      return;
+    }
     String needle = q == null ? "" : fold(q.trim());
     if (needle.length() < 2 || needle.length() > 64) {
       Monitor.json(ctx, 200, new JsonObject().put("holders", new JsonArray()).put("more", false));
