@@ -8,6 +8,9 @@ import io.vertx.core.http.CookieSameSite;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.netty.handler.codec.TooLongFrameException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -140,6 +143,7 @@ public final class Monitor extends VerticleBase {
           slowClients = new SlowClients(vertx);
           slowClients.start();
           server.connectionHandler(slowClients::connection);
+          server.invalidRequestHandler(Monitor::invalidRequest);
           server.requestHandler(request -> {
             slowClients.request(request);
             router.handle(request);
@@ -284,6 +288,33 @@ public final class Monitor extends VerticleBase {
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json; charset=utf-8")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
         .end(body.encode());
+  }
+
+  /**
+   * A request that could not be parsed at all: answered 414 (request line too long), 431
+   * (headers too large) or 400, and the connection closed. Vert.x's default closes all but the
+   * first two without a word, which leaves a client (or its operator) guessing.
+   */
+  private static void invalidRequest(HttpServerRequest request) {
+    Throwable cause = request.decoderResult() == null ? null : request.decoderResult().cause();
+    int status = 400;
+    if (cause instanceof TooLongFrameException && cause.getMessage() != null) {
+      if (cause.getMessage().startsWith("An HTTP line is larger")) {
+        status = 414;
+      } else if (cause.getMessage().startsWith("HTTP header is larger")) {
+        status = 431;
+      }
+    }
+    HttpServerResponse response = request.response();
+    if (response.ended() || response.closed()) {
+      request.connection().close();
+      return;
+    }
+    response.setStatusCode(status)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json; charset=utf-8")
+        .putHeader(HttpHeaders.CONNECTION, "close")
+        .end(new JsonObject().put("error", "bad_request").encode())
+        .onComplete(v -> request.connection().close());
   }
 
   /** Same-origin everything; no framing; nothing sniffed; no referrer leaves the page. */
