@@ -100,6 +100,7 @@ public final class Monitor extends VerticleBase {
           Buffer indexPage = pages.resultAt(1);
           Router router = Router.router(vertx);
           router.route().handler(Monitor::securityHeaders);
+          router.route().handler(Monitor::decodableQuery);
           router.get("/health").handler(health::handle);
           if (metricsOn) {
             router.get("/metrics").handler(ctx -> ctx.response()
@@ -288,6 +289,21 @@ public final class Monitor extends VerticleBase {
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json; charset=utf-8")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
         .end(body.encode());
+  }
+
+  /**
+   * A query string that is not valid percent-encoding ({@code ?%ZZ}) is the client's fault: 400
+   * here, before any handler trips over it. (The body handler, merging a form's attributes
+   * into the parameters, threw on it and left POST /login and /api/* unanswered for good.)
+   */
+  private static void decodableQuery(RoutingContext ctx) {
+    try {
+      ctx.request().params();
+    } catch (IllegalArgumentException badEscape) {
+      json(ctx, 400, new JsonObject().put("error", "bad_request"));
+      return;
+    }
+    ctx.next();
   }
 
   /**

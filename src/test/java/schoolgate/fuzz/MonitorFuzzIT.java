@@ -44,8 +44,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * 3xx or 4xx, never a 5xx and never silence; the guard's session survives; the gateway stays
  * healthy (/health 200, a tap answered); and the database holds exactly one guard pass per
  * action answered 200, none for anything else. (One answer is Vert.x's own, before any
- * handler: a request line with another protocol version than HTTP/1.x, say {@code HTTP/9.9},
- * gets {@code 501 Not Implemented}; it is counted apart, not failed.)
+ * handler: a request line with another protocol version than exactly HTTP/1.0 or 1.1, say
+ * {@code HTTP/9.9} or {@code HtTP/1.1}, gets {@code 501 Not Implemented}; it is counted apart
+ * (as -501), not failed.)
  * Long run: {@code mvn verify -Dtest=none -Dit.test=MonitorFuzzIT -Dfuzz.count=1000000}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -356,6 +357,14 @@ class MonitorFuzzIT {
     return b.append(request.length > 2000 ? "... (" + request.length + " bytes)" : "").toString();
   }
 
+  /** Whether the request line of {@code input} ends in exactly HTTP/1.0 or HTTP/1.1. */
+  static boolean http1x(byte[] input) {
+    String text = new String(input, StandardCharsets.ISO_8859_1);
+    int end = text.indexOf('\n');
+    String first = (end < 0 ? text : text.substring(0, end)).strip();
+    return first.endsWith(" HTTP/1.1") || first.endsWith(" HTTP/1.0");
+  }
+
   /** Whether a path (decoded as the router would see it) could reach logout. */
   private static boolean mayLogOut(String path) {
     String p = path;
@@ -379,6 +388,14 @@ class MonitorFuzzIT {
     }
     Answer ok = once("GET", "/api/roster?q=%D0%B8%D0%B2%D0%B0%D0%BD", Map.of("Cookie", session), null);
     assertEquals(200, ok.status());
+    // Regression: with a form body the request was never answered at all.
+    for (String path : List.of("/login?%ZZ", "/api/open?a=%", "/api/admit?%E0%A4%A")) {
+      Answer a = once("POST", path, Map.of("Cookie", session, "X-CSRF-Token", csrf,
+          "Content-Type", "application/x-www-form-urlencoded"), "login=a&password=b&reader=r1&reason=x"
+          .getBytes(StandardCharsets.US_ASCII));
+      assertNotNull(a, path);
+      assertEquals(400, a.status(), "POST " + path);
+    }
   }
 
   /** Unparseable requests get a word (400, 414, 431) before the connection closes. */
@@ -545,14 +562,15 @@ class MonitorFuzzIT {
           if ((at == 0 || text.charAt(at - 1) == '\n') && at + 12 <= text.length() && text.charAt(at + 8) == ' ') {
             int status = Integer.parseInt(text.substring(at + 9, at + 12));
             statuses.merge(status, 1, Integer::sum);
-            assertTrue(status < 500, "malformed input #" + i + " answered " + status + ": " + printable(input));
+            assertTrue(status < 500 || status == 501 && !http1x(input), "malformed input #" + i + " answered "
+                + status + ": " + printable(input));
           }
           at += 7;
         }
-        // Vert.x itself (before any handler of the gateway's) answers a request line with a
-        // protocol version other than HTTP/1.x "<that version> 501 Not Implemented" and keeps
-        // the connection. Not a fault of the server: counted, not failed (see the class doc).
-        if (text.matches("(?s)^\\S+/\\d+\\.\\d+ 501 .*") && !text.startsWith("HTTP/1.")) {
+        // Vert.x itself (before any handler of the gateway's) answers a request line whose
+        // protocol version is not exactly HTTP/1.0 or 1.1 ("HTTP/9.9", "HtTP/1.1") with 501 Not
+        // Implemented and keeps the connection. Not the gateway's: counted, not failed.
+        if (text.matches("(?s)^\\S+/\\d+\\.\\d+ 501 .*") && !http1x(input)) {
           statuses.merge(-501, 1, Integer::sum);
         }
       }
