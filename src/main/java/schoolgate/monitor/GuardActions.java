@@ -45,7 +45,8 @@ final class GuardActions {
   static final int OPEN_MS = 5000;
   static final int ROSTER_LIMIT = 30;
   private static final int MAX_REASON = 200;
-  private static final Pattern HOLDER_ID = Pattern.compile("[^/\\s]{1,64}");
+  /** No control characters: a NUL in the id made PostgreSQL refuse the look-up (503, not 404). */
+  private static final Pattern HOLDER_ID = Pattern.compile("[^/\\s\\p{Cntrl}]{1,64}");
   private static final Locale RU = Locale.forLanguageTag("ru");
   private static final Logger LOG = LoggerFactory.getLogger(GuardActions.class);
 

@@ -398,6 +398,17 @@ class MonitorFuzzIT {
     }
   }
 
+  /** Regression: a photo id with a NUL in it made PostgreSQL refuse the look-up, answered 503. */
+  @Test
+  @Order(0)
+  void aPhotoIdWithControlCharactersIs404() throws Exception {
+    for (String id : List.of("%00", "h-1%00", "%B5%04%8B%90%00%90", "%01%02", "h%7F1")) {
+      Answer a = once("GET", "/photo/" + id, Map.of("Cookie", session), null);
+      assertEquals(404, a.status(), "/photo/" + id);
+    }
+    assertEquals(200, once("GET", "/api/me", Map.of("Cookie", session), null).status());
+  }
+
   /** Unparseable requests get a word (400, 414, 431) before the connection closes. */
   @Test
   @Order(0)
