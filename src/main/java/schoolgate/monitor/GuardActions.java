@@ -45,7 +45,8 @@ final class GuardActions {
   static final int OPEN_MS = 5000;
   static final int ROSTER_LIMIT = 30;
   private static final int MAX_REASON = 200;
-  private static final Pattern HOLDER_ID = Pattern.compile("[^/\\s]{1,64}");
+  /** No control characters: a NUL in the id made PostgreSQL refuse the look-up (503, not 404). */
+  private static final Pattern HOLDER_ID = Pattern.compile("[^/\\s\\p{Cntrl}]{1,64}");
   private static final Locale RU = Locale.forLanguageTag("ru");
   private static final Logger LOG = LoggerFactory.getLogger(GuardActions.class);
 
@@ -135,7 +136,14 @@ final class GuardActions {
 
   /** GET /api/roster?q=...: active and inactive holders whose name contains q (any case, е = ё). */
   void roster(RoutingContext ctx) {
-    String q = ctx.request().getParam("q");
+    String q;
+    try {
+      q = ctx.request().getParam("q");
+    } catch (IllegalArgumentException badEscape) {
+      // A query string that is not valid percent-encoding ("%ZZ", a lone "%"): the client's fault.
+      Monitor.json(ctx, 400, new JsonObject().put("error", "bad_request"));
+      return;
+    }
     String needle = q == null ? "" : fold(q.trim());
     if (needle.length() < 2 || needle.length() > 64) {
       Monitor.json(ctx, 200, new JsonObject().put("holders", new JsonArray()).put("more", false));

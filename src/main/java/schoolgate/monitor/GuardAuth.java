@@ -178,8 +178,10 @@ final class GuardAuth {
       return;
     }
     String accept = ctx.request().getHeader(HttpHeaders.ACCEPT);
+    // Only a WebSocket upgrade is not a page (a client offering h2c, as Java's HttpClient does,
+    // still asks for one).
     boolean page = ctx.request().method() == HttpMethod.GET && accept != null && accept.contains("text/html")
-        && !ctx.request().headers().contains(HttpHeaders.UPGRADE);
+        && !"websocket".equalsIgnoreCase(ctx.request().getHeader(HttpHeaders.UPGRADE));
     if (page) {
       ctx.response().setStatusCode(302).putHeader(HttpHeaders.LOCATION, "/login")
           .putHeader(HttpHeaders.CACHE_CONTROL, "no-store").end();

@@ -8,6 +8,9 @@ import io.vertx.core.http.CookieSameSite;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.netty.handler.codec.TooLongFrameException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -61,6 +64,7 @@ public final class Monitor extends VerticleBase {
   private WorkerExecutor hashing;
   private MonitorMetrics metrics;
   private final LiveFeed feed = new LiveFeed();
+  private SlowClients slowClients;
   private volatile long outboxBacklog = -1;
   private long statusTimer = -1;
   private boolean recountPending;
@@ -96,6 +100,7 @@ public final class Monitor extends VerticleBase {
           Buffer indexPage = pages.resultAt(1);
           Router router = Router.router(vertx);
           router.route().handler(Monitor::securityHeaders);
+          router.route().handler(Monitor::decodableQuery);
           router.get("/health").handler(health::handle);
           if (metricsOn) {
             router.get("/metrics").handler(ctx -> ctx.response()
@@ -132,8 +137,18 @@ public final class Monitor extends VerticleBase {
               .setHost(config.http().host())
               .setPort(config.http().port())
               .setMaxWebSocketFrameSize(4096)
-              .setIdleTimeout(0));
-          server.requestHandler(router);
+              // HTTP/1.1 only: with the h2c upgrade on (Vert.x's default) a connection is made
+              // known (connectionHandler) only at its first request, too late for SlowClients.
+              .setHttp2ClearTextEnabled(false)
+              .setIdleTimeout(0)); // SlowClients bounds idle and slow connections; live screens stay
+          slowClients = new SlowClients(vertx);
+          slowClients.start();
+          server.connectionHandler(slowClients::connection);
+          server.invalidRequestHandler(Monitor::invalidRequest);
+          server.requestHandler(request -> {
+            slowClients.request(request);
+            router.handle(request);
+          });
           return server.listen();
         })
         .onSuccess(s -> LOG.info("guard monitor on http://{}:{}/ ({} guards; /metrics {})",
@@ -144,6 +159,9 @@ public final class Monitor extends VerticleBase {
   public Future<?> stop() {
     if (statusTimer >= 0) {
       vertx.cancelTimer(statusTimer);
+    }
+    if (slowClients != null) {
+      slowClients.stop();
     }
     feed.closeAll();
     Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
@@ -198,6 +216,7 @@ public final class Monitor extends VerticleBase {
     }
     String sessionId = ctx.session().id();
     String guard = ctx.session().get(GuardAuth.GUARD);
+    slowClients.upgraded(ctx.request().connection());
     ctx.request().toWebSocket()
         .onSuccess(ws -> feed.join(ws, sessionId, guard, status()))
         .onFailure(e -> LOG.debug("WebSocket upgrade failed: {}", e.toString()));
@@ -270,6 +289,48 @@ public final class Monitor extends VerticleBase {
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json; charset=utf-8")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
         .end(body.encode());
+  }
+
+  /**
+   * A query string that is not valid percent-encoding ({@code ?%ZZ}) is the client's fault: 400
+   * here, before any handler trips over it. (The body handler, merging a form's attributes
+   * into the parameters, threw on it and left POST /login and /api/* unanswered for good.)
+   */
+  private static void decodableQuery(RoutingContext ctx) {
+    try {
+      ctx.request().params();
+    } catch (IllegalArgumentException badEscape) {
+      json(ctx, 400, new JsonObject().put("error", "bad_request"));
+      return;
+    }
+    ctx.next();
+  }
+
+  /**
+   * A request that could not be parsed at all: answered 414 (request line too long), 431
+   * (headers too large) or 400, and the connection closed. Vert.x's default closes all but the
+   * first two without a word, which leaves a client (or its operator) guessing.
+   */
+  private static void invalidRequest(HttpServerRequest request) {
+    Throwable cause = request.decoderResult() == null ? null : request.decoderResult().cause();
+    int status = 400;
+    if (cause instanceof TooLongFrameException && cause.getMessage() != null) {
+      if (cause.getMessage().startsWith("An HTTP line is larger")) {
+        status = 414;
+      } else if (cause.getMessage().startsWith("HTTP header is larger")) {
+        status = 431;
+      }
+    }
+    HttpServerResponse response = request.response();
+    if (response.ended() || response.closed()) {
+      request.connection().close();
+      return;
+    }
+    response.setStatusCode(status)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json; charset=utf-8")
+        .putHeader(HttpHeaders.CONNECTION, "close")
+        .end(new JsonObject().put("error", "bad_request").encode())
+        .onComplete(v -> request.connection().close());
   }
 
   /** Same-origin everything; no framing; nothing sniffed; no referrer leaves the page. */

@@ -166,9 +166,9 @@ public final class ReconnectingClient {
           // A long outage must not fill the log: attempts 1, 2, 4, 8, ... are logged.
           if (Integer.bitCount(attempts) == 1) {
             LOG.warn("{}: cannot connect to {}:{} (attempt {}): {}", name, host, port, attempts,
-                e.getMessage());
+                describe(e));
           } else {
-            LOG.debug("{}: cannot connect to {}:{}: {}", name, host, port, e.getMessage());
+            LOG.debug("{}: cannot connect to {}:{}: {}", name, host, port, describe(e));
           }
           if (c.isConnected()) {
             c.disconnect();
@@ -199,5 +199,23 @@ public final class ReconnectingClient {
     long cap = Math.min(maxDelayMs, MIN_DELAY_MS << Math.min(failures - 1, 10));
     long delay = Math.max(100, ThreadLocalRandom.current().nextLong(cap + 1));
     timer = vertx.setTimer(delay, t -> connect());
+  }
+
+  /**
+   * A failure with its causes: "Failed to create SSL connection" alone does not tell an operator
+   * that the broker's certificate is not trusted (uplink.caFile); its causes do ("PKIX path
+   * building failed ... unable to find valid certification path"). Messages already contained
+   * in an earlier one are left out; at most 600 characters.
+   */
+  static String describe(Throwable e) {
+    StringBuilder out = new StringBuilder(String.valueOf(e.getMessage()));
+    Throwable c = e.getCause();
+    for (int depth = 0; c != null && c != e && depth < 10; depth++, c = c.getCause()) {
+      String m = c.getMessage();
+      if (m != null && !out.toString().contains(m)) {
+        out.append(": ").append(m);
+      }
+    }
+    return out.length() > 600 ? out.substring(0, 600) + "..." : out.toString();
   }
 }

@@ -9,10 +9,10 @@ import java.util.SplittableRandom;
  * huge numbers, deep nesting, odd Unicode and plain random bytes. Deterministic per seed so
  * a failure can be replayed.
  */
-final class Mutator {
+public final class Mutator {
 
   /** How many inputs a fuzz test makes: short inside `mvn verify`, long with -Dfuzz.count=N. */
-  static int count(int shortRun) {
+  public static int count(int shortRun) {
     return Integer.getInteger("fuzz.count", shortRun);
   }
 
@@ -26,12 +26,12 @@ final class Mutator {
   private final SplittableRandom random;
   private final List<String> seeds;
 
-  Mutator(long seed, List<String> seeds) {
+  public Mutator(long seed, List<String> seeds) {
     this.random = new SplittableRandom(seed);
     this.seeds = seeds;
   }
 
-  byte[] next() {
+  public byte[] next() {
     int kind = random.nextInt(10);
     if (kind == 0) {
       byte[] b = new byte[random.nextInt(64)];

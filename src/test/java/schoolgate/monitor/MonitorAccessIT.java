@@ -204,8 +204,76 @@ class MonitorAccessIT {
     assertEquals(1, MonitorTestSupport.guardPasses(gateway).size());
   }
 
+  /**
+   * Session fixation: a session cookie planted in the guard's browser before login (made up,
+   * or a real anonymous session the attacker got from the login page) is not the session
+   * after login; the attacker's cookie stays logged out.
+   */
   @Test
   @Order(6)
+  void aSessionCookiePlantedBeforeLoginIsNotTheSessionAfterIt() {
+    List<String> planted = new java.util.ArrayList<>();
+    planted.add(HexFormat.of().formatHex(new SecureRandom().generateSeed(32)));
+    // What the attacker's own visit to the login page leaves in a cookie, if anything.
+    MonitorTestSupport.Http attacker = http();
+    attacker.get("/login");
+    attacker.post("/login", new JsonObject().put("login", "nobody").put("password", "x").encode());
+    String issued = sessionId(attacker);
+    if (issued != null) {
+      planted.add(issued);
+    }
+    for (String id : planted) {
+      MonitorTestSupport.Http victim = http();
+      HttpResponse<String> login = victim.post("/login", new JsonObject().put("login", GUARD).put("password", PASSWORD)
+          .encode(), "Cookie", "gate.session=" + id);
+      assertEquals(200, login.statusCode());
+      String setCookie = login.headers().firstValue("Set-Cookie").orElse("");
+      assertTrue(setCookie.startsWith("gate.session="), "a session cookie is set at login: " + setCookie);
+      String after = setCookie.substring("gate.session=".length(), setCookie.indexOf(';'));
+      assertFalse(after.equals(id), "the session id did not change at login: " + id);
+      assertEquals(GUARD, new JsonObject(victim.get("/api/me").body()).getString("guard"));
+      assertRefused(http().get("/api/me", "Cookie", "gate.session=" + id), "the planted cookie after the guard's login");
+    }
+  }
+
+  /** Both actions, open and admit: no token, a wrong token, the right token from another site. */
+  @Test
+  @Order(6)
+  void bothActionsRefuseMissingOrWrongCsrfTokensAndOtherSites() {
+    MonitorTestSupport.Http guard = http();
+    assertEquals(200, guard.login(GUARD, PASSWORD).statusCode());
+    String token = guard.csrf();
+    int before = MonitorTestSupport.guardPasses(gateway).size();
+    String open = "{\"reader\":\"r1\",\"reason\":\"проверка\"}";
+    String admit = "{\"holder\":\"" + MARIA + "\",\"reader\":\"r1\",\"reason\":\"забыла карту\"}";
+    for (String[] action : List.of(new String[] {"/api/open", open}, new String[] {"/api/admit", admit})) {
+      String path = action[0];
+      String body = action[1];
+      assertEquals(403, guard.post(path, body).statusCode(), path + " without a token");
+      assertEquals(403, guard.post(path, body, "X-CSRF-Token", "").statusCode(), path + " with an empty token");
+      assertEquals(403, guard.post(path, body, "X-CSRF-Token", token.substring(1)).statusCode(), path + " wrong token");
+      assertEquals(403, guard.post(path, body, "X-CSRF-Token", token.toUpperCase(java.util.Locale.ROOT) + "A").statusCode(),
+          path + " wrong token");
+      for (String origin : List.of("http://evil.example", "null", "http://127.0.0.1:1", "https://evil.example")) {
+        assertEquals(403, guard.post(path, body, "X-CSRF-Token", token, "Origin", origin).statusCode(),
+            path + " from " + origin);
+      }
+      // A cross-site form post: no token header, a form body, another Origin.
+      assertEquals(403, guard.postForm(path, "reader=r1&reason=x&holder=" + MARIA, "Origin", "http://evil.example")
+          .statusCode(), path + " as a cross-site form");
+    }
+    assertEquals(before, MonitorTestSupport.guardPasses(gateway).size(), "a refused action leaves no pass");
+    assertEquals(200, guard.post("/api/admit", admit, "X-CSRF-Token", token).statusCode(), "the right token admits");
+    assertEquals(before + 1, MonitorTestSupport.guardPasses(gateway).size());
+  }
+
+  private static String sessionId(MonitorTestSupport.Http http) {
+    return http.cookies.getCookieStore().getCookies().stream().filter(c -> c.getName().equals("gate.session"))
+        .map(java.net.HttpCookie::getValue).findFirst().orElse(null);
+  }
+
+  @Test
+  @Order(7)
   void metricsCountTapsAndDecisionsAndNameNobody() throws Exception {
     MqttClient reader = new MqttClient("tcp://127.0.0.1:" + gateway.readerPort(), "r1", new MemoryPersistence());
     MqttConnectOptions options = new MqttConnectOptions();
@@ -235,7 +303,7 @@ class MonitorAccessIT {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void healthIsUpWithListenerAndDatabaseAndDownWithoutTheDatabase() {
     HttpResponse<String> up = http().get("/health");
     assertEquals(200, up.statusCode());

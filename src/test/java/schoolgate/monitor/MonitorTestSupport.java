@@ -135,6 +135,16 @@ final class MonitorTestSupport {
       return send(b.POST(HttpRequest.BodyPublishers.ofString(json)).build());
     }
 
+    /** A POST as an HTML form sends it (url-encoded body). */
+    HttpResponse<String> postForm(String path, String form, String... headers) {
+      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
+          .header("Content-Type", "application/x-www-form-urlencoded");
+      for (int i = 0; i < headers.length; i += 2) {
+        b.header(headers[i], headers[i + 1]);
+      }
+      return send(b.POST(HttpRequest.BodyPublishers.ofString(form)).build());
+    }
+
     HttpResponse<String> login(String login, String password) {
       return post("/login", new JsonObject().put("login", login).put("password", password).encode());
     }

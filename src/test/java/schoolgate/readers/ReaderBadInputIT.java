@@ -205,4 +205,33 @@ class ReaderBadInputIT {
       assertEquals(2, Pg.count(pool, "SELECT count(*) FROM passes WHERE reader = 'r3'"));
     }
   }
+
+  /**
+   * A recorded tap replayed later (the same seq and card, after other taps, on a new
+   * connection, at QoS 0 and at QoS 1) gets the first decision again and records nothing new.
+   */
+  @Test
+  void aTapReplayedLaterRecordsNothingNew() throws Exception {
+    long s = ++seq;
+    JsonObject first;
+    try (PahoReader r4 = PahoReader.connect(gateway.readerPort(), "r4", null)) {
+      first = r4.tap(CARD, s);
+      assertEquals("ok", first.getString("reason"), first.toString());
+      for (int i = 0; i < 5; i++) {
+        r4.tap(CARD, ++seq);
+      }
+    }
+    long before = Pg.count(pool, "SELECT count(*) FROM passes WHERE reader = 'r4'");
+    try (PahoReader again = PahoReader.connect(gateway.readerPort(), "r4", null)) {
+      again.publishTap(new JsonObject().put("card", CARD).put("seq", s).encode(), 0);
+      assertEquals(first, again.decision(s));
+      assertEquals(first, again.tap(CARD, s));
+      // Lower case is the same card: still the same tap.
+      assertEquals(first, again.tap(CARD.toLowerCase(java.util.Locale.ROOT), s));
+      // A later tap is recorded, so the replays above would have been committed before it.
+      again.tap(CARD, ++seq);
+    }
+    assertEquals(before + 1, Pg.count(pool, "SELECT count(*) FROM passes WHERE reader = 'r4'"));
+    assertEquals(1, Pg.count(pool, "SELECT count(*) FROM passes WHERE reader = 'r4' AND tap_seq = $1", s));
+  }
 }

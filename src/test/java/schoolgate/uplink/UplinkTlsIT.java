@@ -69,4 +69,76 @@ class UplinkTlsIT {
       broker.stop();
     }
   }
+
+  /** Log lines of one logger, as an operator reads them in the journal. */
+  private static final class Captured extends ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> {
+    final java.util.List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @Override
+    protected void append(ch.qos.logback.classic.spi.ILoggingEvent e) {
+      lines.add(e.getLevel() + " " + e.getFormattedMessage());
+    }
+  }
+
+  /**
+   * A broker whose certificate is not signed by {@code uplink.caFile} (another CA): the gateway
+   * does not connect (no status, no card event applied), says why in its log, and keeps the
+   * uplink state not online; its turnstiles keep deciding meanwhile.
+   */
+  @Test
+  @Timeout(180)
+  void aBrokerCertificateFromAnotherCaIsRefusedAndTheLogSaysSo() throws Exception {
+    Path keyStore = dir.resolve("broker.p12");
+    Path otherStore = dir.resolve("other.p12");
+    Path otherCa = dir.resolve("other-ca.pem");
+    keytool("-genkeypair", "-alias", "broker", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
+        "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-keystore", keyStore.toString(),
+        "-storetype", "PKCS12", "-storepass", "secret123", "-keypass", "secret123");
+    keytool("-genkeypair", "-alias", "other", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
+        "-dname", "CN=Some Other CA", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-keystore", otherStore.toString(),
+        "-storetype", "PKCS12", "-storepass", "secret123", "-keypass", "secret123");
+    keytool("-exportcert", "-rfc", "-alias", "other", "-keystore", otherStore.toString(),
+        "-storepass", "secret123", "-file", otherCa.toString());
+
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+        .getLogger(schoolgate.mqtt.ReconnectingClient.class);
+    Captured log = new Captured();
+    log.start();
+    logger.addAppender(log);
+    CentralBroker broker = CentralBroker.start("127.0.0.1", 0, dir.resolve("broker"),
+        new CentralBroker.Tls(keyStore, "secret123"));
+    Vertx vertx = Vertx.vertx();
+    Gateway gateway = null;
+    try {
+      CentralSimulator centre = new CentralSimulator("127.0.0.1", broker.port(), "test-school");
+      GatewayFixture.await(vertx.deployVerticle(centre));
+      centre.publish(holder("h-1", "Петров Пётр", "7Б", true));
+      JsonObject config = GatewayFixture.config(dir);
+      config.getJsonObject("uplink").put("host", "localhost").put("port", broker.tlsPort())
+          .put("tls", true).put("caFile", otherCa.toString()).put("reconnectMaxSeconds", 1);
+      gateway = GatewayFixture.start(vertx, config);
+      Gateway g = gateway;
+      Await.until(() -> "a log line saying the broker's certificate is not trusted, got " + log.lines, 60,
+          () -> log.lines.stream().anyMatch(l -> l.startsWith("WARN") && l.contains("cannot connect")
+              && l.toLowerCase(java.util.Locale.ROOT).matches(".*(certificat|pkix|trust|signature).*")));
+      // Attempt 2 is logged too (then 4, 8, ...): tried again, still not connected, nothing
+      // applied, nothing said to the centre.
+      Await.until("a second attempt logged", 60, () -> attemptsLogged(log) >= 2);
+      assertTrue(g.uplinkStatus().state() != UplinkStatus.State.ONLINE, "uplink online with an untrusted broker");
+      assertEquals(0, g.table().appliedSeq(), "a card event came through an untrusted connection");
+      assertTrue(centre.gatewayStatus() == null, "the gateway said something to the centre");
+      assertTrue(log.lines.stream().noneMatch(l -> l.contains("uplink: connected")), "logged a connection: " + log.lines);
+    } finally {
+      logger.detachAppender(log);
+      if (gateway != null) {
+        GatewayFixture.await(gateway.stop());
+      }
+      GatewayFixture.await(vertx.close());
+      broker.stop();
+    }
+  }
+
+  private static long attemptsLogged(Captured log) {
+    return log.lines.stream().filter(l -> l.contains("cannot connect")).count();
+  }
 }
