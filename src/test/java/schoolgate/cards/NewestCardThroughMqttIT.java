@@ -8,7 +8,10 @@ import schoolgate.Gateway;
 import schoolgate.demo.CentralBroker;
 import schoolgate.demo.CentralSimulator;
 import schoolgate.support.GatewayFixture;
+import schoolgate.support.GatewayProcess;
 import schoolgate.support.PahoReader;
+
+import java.nio.file.Files;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -36,7 +39,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ({@link Histories}) the centre ({@link CentralSimulator} on an in-process broker) publishes
  * the card events on {@code schools/{school}/cards} in the order {@link Histories#deliveries}
  * plans (reordered, some twice, some never: the gateway repairs those gaps by sync from the
- * centre's log), the gateway is stopped and started again at the planned points, and at the
+ * centre's log), the gateway is restarted at the planned points (in-process stop and start;
+ * in the first school it is a process of its own, SIGKILLed as by a power cut), and at the
  * end of every phase, once the gateway's {@code /metrics} shows it applied up to the log's
  * head, a Paho reader taps every card of the history: each decision (open, reason, name) must
  * be the {@link ReferenceModel}'s for the events so far.
@@ -107,10 +111,16 @@ class NewestCardThroughMqttIT {
     final String school;
     final List<String> violations = Collections.synchronizedList(new ArrayList<>());
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    /** The gateway is a process of its own, and a restart is a SIGKILL. */
+    final boolean kills;
     Vertx vertx;
     CentralSimulator centre;
     JsonObject config;
+    Path configFile;
     Gateway gateway;
+    GatewayProcess process;
+    int readerPort;
+    int httpPort;
     PahoReader reader;
     long tapSeq;
     long histories;
@@ -126,6 +136,7 @@ class NewestCardThroughMqttIT {
       this.random = new Random(seed);
       this.broker = broker;
       this.school = "school-" + index;
+      this.kills = index == 0 && Boolean.parseBoolean(System.getProperty("histories.mqtt.kill", "true"));
     }
 
     void run() throws Exception {
@@ -136,7 +147,13 @@ class NewestCardThroughMqttIT {
         config = GatewayFixture.config(dir.resolve(school));
         config.put("school", school);
         config.getJsonObject("uplink").put("host", "127.0.0.1").put("port", broker.port());
-        config.getJsonObject("readers").put("repeatSeconds", 0); // every tap decided anew
+        readerPort = GatewayFixture.freePort();
+        httpPort = GatewayFixture.freePort();
+        config.getJsonObject("readers").put("repeatSeconds", 0).put("port", readerPort); // every tap decided anew
+        config.getJsonObject("http").put("port", httpPort);
+        configFile = dir.resolve(school).resolve("gateway.json");
+        Files.createDirectories(configFile.getParent());
+        Files.writeString(configFile, config.encodePrettily());
         startGateway();
         for (int n = 0; n < count; n++) {
           long historySeed = random.nextLong();
@@ -150,6 +167,11 @@ class NewestCardThroughMqttIT {
         }
         if (gateway != null) {
           GatewayFixture.await(gateway.stop());
+        }
+        if (process != null) {
+          process.close();
+          Files.copy(configFile.resolveSibling("gateway.log"), Path.of("target", "newest-card-mqtt-gateway.log"),
+              java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
         GatewayFixture.await(vertx.close());
       }
@@ -202,13 +224,21 @@ class NewestCardThroughMqttIT {
     }
 
     private void startGateway() throws Exception {
-      gateway = GatewayFixture.start(vertx, config);
-      reader = PahoReader.connect(gateway.readerPort(), "r1", null);
+      if (kills) {
+        process = GatewayProcess.startListening(configFile, configFile.resolveSibling("gateway.log"), readerPort);
+      } else {
+        gateway = GatewayFixture.start(vertx, config);
+      }
+      reader = PahoReader.connect(readerPort, "r1", null);
     }
 
     private void restart() throws Exception {
       reader.close();
-      GatewayFixture.await(gateway.stop());
+      if (kills) {
+        process.kill();
+      } else {
+        GatewayFixture.await(gateway.stop());
+      }
       startGateway();
       restarts++;
     }
@@ -231,9 +261,14 @@ class NewestCardThroughMqttIT {
     }
 
     private long cardSeq() throws Exception {
-      HttpResponse<String> res = http.send(HttpRequest.newBuilder(
-              URI.create("http://127.0.0.1:" + gateway.httpPort() + "/metrics")).timeout(Duration.ofSeconds(30)).build(),
+      HttpResponse<String> res;
+      try {
+        res = http.send(HttpRequest.newBuilder(
+              URI.create("http://127.0.0.1:" + httpPort + "/metrics")).timeout(Duration.ofSeconds(30)).build(),
           HttpResponse.BodyHandlers.ofString());
+      } catch (java.io.IOException notYet) {
+        return -1; // a gateway process still starting its HTTP listener
+      }
       Matcher m = CARD_SEQ.matcher(res.body());
       if (res.statusCode() != 200 || !m.find()) {
         throw new AssertionError("no gate_card_table_seq in /metrics (" + res.statusCode() + ")");
