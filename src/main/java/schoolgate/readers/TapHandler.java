@@ -121,12 +121,15 @@ public final class TapHandler {
         return new Outcome(same.decision, same.durable);
       }
     }
+    Verdict verdict = table.decide(tap.card());
     LinkedHashMap<String, Recent> cards = byCard.get(readerId);
     Recent last = cards == null ? null : cards.get(tap.card());
     if (last != null && !last.durable.failed()) {
       // (a pass that could not be committed is recorded afresh when the reader retransmits)
       long age = now - last.atMs;
-      boolean repeat = age < config.repeatSeconds() * 1000L;
+      // The repeat window spares a second pass for the same outcome, never a stale one: a card
+      // superseded, blocked or activated since its last tap is decided and recorded anew.
+      boolean repeat = age < config.repeatSeconds() * 1000L && sameDecision(last.decision, tap.card(), verdict);
       boolean retransmit = dup && tap.seq() == null && age < DUP_WINDOW_MS;
       if (repeat || retransmit) {
         JsonObject again = last.decision.copy();
@@ -138,7 +141,6 @@ public final class TapHandler {
       }
     }
 
-    Verdict verdict = table.decide(tap.card());
     JsonObject decision = decisionJson(tap.seq(), tap.card(), verdict);
     metrics.decided(verdict.reason(), System.nanoTime() - arrived);
     PassEvent pass = new PassEvent(Uuid7.next(now), readerId, place.gate(), place.direction(),
@@ -173,6 +175,13 @@ public final class TapHandler {
       json.put("name", h.name()).put("class", h.className());
     }
     return json;
+  }
+
+  /** Would {@code verdict} answer the reader as {@code before} did (seq aside)? */
+  private static boolean sameDecision(JsonObject before, String card, Verdict verdict) {
+    JsonObject earlier = before.copy();
+    earlier.remove("seq");
+    return earlier.equals(decisionJson(null, card, verdict));
   }
 
   private static void putSeq(JsonObject json, Long seq) {

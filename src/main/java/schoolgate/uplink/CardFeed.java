@@ -79,6 +79,7 @@ final class CardFeed {
   private long dropped;
   private boolean lingering;
   private long retryTimer = -1;
+  private boolean stopped;
   private long lastSyncAt = Long.MIN_VALUE / 2;
   private long lastProgressAt = Long.MIN_VALUE / 2;
   private long received;
@@ -158,6 +159,19 @@ final class CardFeed {
     drain();
   }
 
+  /**
+   * The uplink stops: no further commit is started and a pending retry is cancelled. Without
+   * this, a commit that failed as the database closed was retried once a second for as long as
+   * the Vert.x instance lived (a gateway stopped in-process, as tests and the demo do).
+   */
+  void stop() {
+    stopped = true;
+    if (retryTimer >= 0) {
+      vertx.cancelTimer(retryTimer);
+      retryTimer = -1;
+    }
+  }
+
   /** Periodic check: re-ask for a gap whose answer did not come. */
   void tick() {
     if (!committing) {
@@ -214,7 +228,7 @@ final class CardFeed {
   }
 
   private void drain() {
-    if (committing || lingering) {
+    if (committing || lingering || stopped) {
       return;
     }
     long applied = appliedSeq();
@@ -254,6 +268,9 @@ final class CardFeed {
     committing = true;
     applier.apply(batch).onComplete(ar -> {
       committing = false;
+      if (stopped) {
+        return; // not retried, not logged: the next start asks the centre from the committed seq
+      }
       if (ar.succeeded()) {
         lastProgressAt = System.currentTimeMillis();
         long upTo = ar.result().appliedSeq();
@@ -326,7 +343,7 @@ final class CardFeed {
   }
 
   private void retryLater() {
-    if (retryTimer >= 0) {
+    if (retryTimer >= 0 || stopped) {
       return;
     }
     retryTimer = vertx.setTimer(DB_RETRY_MS, t -> {

@@ -101,6 +101,7 @@ public final class Uplink extends VerticleBase {
     if (ticker >= 0) {
       vertx.cancelTimer(ticker);
     }
+    cards.stop();
     MqttClient c = link.client();
     Future<?> goodbye = c == null ? Future.succeededFuture()
         : ReconnectingClient.publish(c, topics.gateway(),

@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The newest-card rule over thousands of random card-event histories: holders, cards with
  * rising issues, temporary and permanent, blocks, uids re-issued to other holders, repeated
- * and late events. After every event, no card other than its holder's newest active one opens,
+ * and late events, holders removed. After every event, no card other than its holder's newest active one opens,
  * and the in-memory table agrees with an independent reference model.
  */
 class NewestCardPropertiesTest {
@@ -136,6 +136,9 @@ class NewestCardPropertiesTest {
   private static CardEvent renumber(CardEvent e, long seq) {
     if (e instanceof CardEvent.HolderChange h) {
       return new CardEvent.HolderChange(seq, h.id(), h.name(), h.className(), h.active(), h.photoChange(), h.photo());
+    }
+    if (e instanceof CardEvent.HolderRemoved r) {
+      return new CardEvent.HolderRemoved(seq, r.id());
     }
     CardEvent.CardChange c = (CardEvent.CardChange) e;
     return new CardEvent.CardChange(seq, c.uid(), c.holderId(), c.issue(), c.kind(), c.active());

@@ -7,7 +7,8 @@ import java.util.Map;
 /**
  * The contract's newest-card rule written a second time, as plainly as possible, to check
  * {@link CardTable} against: last event per uid and per holder wins; per holder the highest
- * issue ever seen active; a card opens only if known, active, holder active, issue = highest.
+ * issue ever seen active; a card opens only if known, active, holder active, issue = highest;
+ * a removed holder's cards are forgotten, the holder's mark is not.
  */
 public final class ReferenceModel {
 
@@ -29,6 +30,10 @@ public final class ReferenceModel {
     if (e instanceof CardEvent.HolderChange h) {
       holderActive.put(h.id(), h.active());
       holderName.put(h.id(), h.name());
+    } else if (e instanceof CardEvent.HolderRemoved r) {
+      holderActive.remove(r.id());
+      holderName.remove(r.id());
+      cards.values().removeIf(c -> c.holder().equals(r.id()));
     } else if (e instanceof CardEvent.CardChange c) {
       cards.put(c.uid(), new ModelCard(c.holderId(), c.issue(), c.active()));
       if (c.active()) {
@@ -73,6 +78,8 @@ public final class ReferenceModel {
     for (CardEvent e : prefix) {
       if (e instanceof CardEvent.CardChange c && c.uid().equals(uid)) {
         last = c;
+      } else if (e instanceof CardEvent.HolderRemoved r && last != null && r.id().equals(last.holderId())) {
+        last = null; // the card went with its holder
       }
     }
     if (last == null || !last.active()) {
@@ -83,6 +90,9 @@ public final class ReferenceModel {
     for (CardEvent e : prefix) {
       if (e instanceof CardEvent.HolderChange h && h.id().equals(last.holderId())) {
         holderActive = h.active();
+      }
+      if (e instanceof CardEvent.HolderRemoved r && r.id().equals(last.holderId())) {
+        holderActive = false;
       }
       if (e instanceof CardEvent.CardChange c && c.holderId().equals(last.holderId()) && c.active()) {
         highestActive = Math.max(highestActive, c.issue());
