@@ -44,7 +44,11 @@ class ListenerAbuseIT {
 
   @BeforeAll
   void start() throws Exception {
-    running = GatewayFixture.startInTempDir("listener-abuse-", c -> c.getJsonObject("readers").put("repeatSeconds", 0),
+    // The HTTP bound cut from 30 s to 3 s, so the slow-loris tests wait 3 s, not 30, for it.
+    running = GatewayFixture.startInTempDir("listener-abuse-", c -> {
+          c.getJsonObject("readers").put("repeatSeconds", 0);
+          c.getJsonObject("http").put("requestTimeoutSeconds", 3);
+        },
         List.of(CardEvents.holder(1, "h-1", "Иванова Мария Петровна", "5А", true),
             CardEvents.card(2, CARD, "h-1", 1, "permanent", "active")));
   }
@@ -279,7 +283,7 @@ class ListenerAbuseIT {
   @Test
   void headersOrABodySentOneByteAtATimeAreClosedAfterABoundedTime() throws Exception {
     String headers = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n" + "X-Slow: aaaaaaaa\r\n".repeat(400) + "\r\n";
-    // Both at once: each takes the gateway's bound (30 s) to be closed.
+    // Both at once: each takes the gateway's bound (http.requestTimeoutSeconds) to be closed.
     java.util.concurrent.CompletableFuture<Boolean> slowHeaders = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
       try (RawSocket s = RawSocket.connect(httpPort())) {
         return dribbleUntilClosed(s, headers.getBytes(StandardCharsets.US_ASCII), 1000);

@@ -24,7 +24,8 @@ public record GatewayConfig(String school, Readers readers, Http http, Db db, Up
     }
   }
 
-  public record Http(String host, int port) {
+  /** {@code requestTimeoutSeconds}: how long a connection may take to deliver a whole request. */
+  public record Http(String host, int port, int requestTimeoutSeconds) {
   }
 
   public record Db(String mode, String dir, int port, String url, int poolSize) {
@@ -83,7 +84,8 @@ public record GatewayConfig(String school, Readers readers, Http http, Db db, Up
         positive(r, "passBuffer", "readers.passBuffer", false));
 
     JsonObject h = obj(json, "http");
-    Http http = new Http(str(h, "host"), port(h, "http.port"));
+    Http http = new Http(str(h, "host"), port(h, "http.port"),
+        positive(h, "requestTimeoutSeconds", "http.requestTimeoutSeconds", false));
 
     JsonObject d = obj(json, "db");
     String dbMode = str(d, "mode");

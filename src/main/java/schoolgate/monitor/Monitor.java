@@ -141,7 +141,7 @@ public final class Monitor extends VerticleBase {
               // known (connectionHandler) only at its first request, too late for SlowClients.
               .setHttp2ClearTextEnabled(false)
               .setIdleTimeout(0)); // SlowClients bounds idle and slow connections; live screens stay
-          slowClients = new SlowClients(vertx);
+          slowClients = new SlowClients(vertx, config.http().requestTimeoutSeconds() * 1000L);
           slowClients.start();
           server.connectionHandler(slowClients::connection);
           server.invalidRequestHandler(Monitor::invalidRequest);

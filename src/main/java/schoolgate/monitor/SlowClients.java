@@ -12,15 +12,13 @@ import java.util.Map;
 /**
  * Bounds how long an HTTP connection may hold the monitor without getting anywhere
  * (slow-loris): from its opening or its last answer, the next request must arrive in full
- * (headers and body) within {@link #LIMIT_MS}, or the connection is closed. An idle time-out
+ * (headers and body) within {@code limitMs}, or the connection is closed. An idle time-out
  * alone does not do it: a client that sends one byte every few seconds is never idle. A
  * request still being answered is left alone, and a connection that became a WebSocket
  * (a guard's live screen) is no longer watched. Use from the monitor's context only.
  */
 final class SlowClients {
 
-  /** A whole request, or the wait for the next one on a kept-alive connection. */
-  static final long LIMIT_MS = 30_000;
   static final long CHECK_EVERY_MS = 1000;
 
   private static final class Watched {
@@ -30,12 +28,15 @@ final class SlowClients {
   }
 
   private final Vertx vertx;
+  /** A whole request, or the wait for the next one on a kept-alive connection ({@code http.requestTimeoutSeconds}). */
+  private final long limitMs;
   private final Map<HttpConnection, Watched> watched = new HashMap<>();
   private long timer = -1;
   private long closed;
 
-  SlowClients(Vertx vertx) {
+  SlowClients(Vertx vertx, long limitMs) {
     this.vertx = vertx;
+    this.limitMs = limitMs;
   }
 
   void start() {
@@ -49,7 +50,7 @@ final class SlowClients {
     watched.clear();
   }
 
-  /** A new connection: it has {@link #LIMIT_MS} to send its first request. */
+  /** A new connection: it has {@code limitMs} to send its first request. */
   void connection(HttpConnection conn) {
     Watched w = new Watched();
     w.idleSince = System.currentTimeMillis();
@@ -81,11 +82,11 @@ final class SlowClients {
     watched.forEach((conn, w) -> {
       HttpServerRequest r = w.current;
       if (r == null) {
-        if (now - w.idleSince > LIMIT_MS) {
+        if (now - w.idleSince > limitMs) {
           tooSlow.add(conn);
         }
       } else if (!r.isEnded()) {
-        if (now - w.startedAt > LIMIT_MS) {
+        if (now - w.startedAt > limitMs) {
           tooSlow.add(conn); // headers in, body dribbling
         }
       } else if (r.response().ended()) {
