@@ -93,7 +93,11 @@ public final class Monitor extends VerticleBase {
     vertx.eventBus().localConsumer(PassWriter.COMMITTED, msg -> recountSoon());
     statusTimer = vertx.setPeriodic(0, STATUS_EVERY_MS, t -> refreshBacklog().onComplete(ar -> pushStatus()));
 
-    return preloadRecent()
+    return vertx.executeBlocking(() -> {
+          metrics.bindJvm();
+          return null;
+        }, false)
+        .compose(v -> preloadRecent())
         .compose(v -> Future.all(page("webroot/public/login.html"), page("webroot/app/index.html")))
         .compose(pages -> {
           Buffer loginPage = pages.resultAt(0);
@@ -103,9 +107,12 @@ public final class Monitor extends VerticleBase {
           router.route().handler(Monitor::decodableQuery);
           router.get("/health").handler(health::handle);
           if (metricsOn) {
-            router.get("/metrics").handler(ctx -> ctx.response()
-                .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
-                .end(metrics.scrape()));
+            // The JVM meters read /proc and cgroup files while scraped: not on the event loop.
+            router.get("/metrics").handler(ctx -> vertx.executeBlocking(metrics::scrape, false)
+                .onSuccess(text -> ctx.response()
+                    .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
+                    .end(text))
+                .onFailure(ctx::fail));
           }
           router.get("/public/*").handler(StaticHandler.create("webroot/public").setMaxAgeSeconds(300));
           router.route().handler(SessionHandler.create(LocalSessionStore.create(vertx, "schoolgate.guard-sessions"))

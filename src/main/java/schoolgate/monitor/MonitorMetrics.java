@@ -70,6 +70,13 @@ final class MonitorMetrics {
     String actions = "gate.guard.actions";
     manualOpens = Counter.builder(actions).tag("action", "open").register(registry);
     admits = Counter.builder(actions).tag("action", "admit").register(registry);
+  }
+
+  /**
+   * The JVM and system meters. They read /proc and the cgroup files when built and when
+   * scraped (5 s once on a loaded box), so call this, and {@link #scrape}, off the event loop.
+   */
+  void bindJvm() {
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
