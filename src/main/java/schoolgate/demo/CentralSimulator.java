@@ -43,6 +43,8 @@ public final class CentralSimulator extends VerticleBase {
   /** The card-event log: payload of seq i at index i - 1 (may be invalid on purpose). */
   private final List<String> log = new ArrayList<>();
   private final ArrayDeque<String> outgoing = new ArrayDeque<>();
+  /** Publishes that failed (the connection went), sent again first, in their order. */
+  private final ArrayDeque<String> retry = new ArrayDeque<>();
   private int inflight;
   private final Map<String, JsonObject> passes = new LinkedHashMap<>();
   private final Map<String, List<String>> perReader = new HashMap<>();
@@ -176,18 +178,21 @@ public final class CentralSimulator extends VerticleBase {
       String payload;
       synchronized (this) {
         c = client;
-        if (c == null || inflight >= WINDOW || outgoing.isEmpty()) {
+        if (c == null || inflight >= WINDOW || (retry.isEmpty() && outgoing.isEmpty())) {
           return;
         }
-        payload = outgoing.poll();
+        payload = retry.isEmpty() ? outgoing.poll() : retry.poll();
         inflight++;
       }
       ReconnectingClient.publish(c, topics.cards(), Buffer.buffer(payload), MqttQoS.AT_LEAST_ONCE, false)
           .onFailure(e -> {
+            // Not dropped: a centre keeps publishing its log until the broker has it (a copy
+            // that did reach the broker is a duplicate, which the gateway ignores).
             synchronized (this) {
               if (client == c) {
                 inflight--;
               }
+              retry.add(payload);
             }
           });
     }
@@ -237,6 +242,7 @@ public final class CentralSimulator extends VerticleBase {
   private void sync(long after) {
     synchronized (this) {
       syncRequests.add(after);
+      retry.clear();
       outgoing.clear();
       for (long seq = Math.max(0, after) + 1; seq <= log.size(); seq++) {
         outgoing.add(log.get((int) seq - 1));
