@@ -184,17 +184,28 @@ public final class CentralSimulator extends VerticleBase {
         payload = retry.isEmpty() ? outgoing.poll() : retry.poll();
         inflight++;
       }
-      ReconnectingClient.publish(c, topics.cards(), Buffer.buffer(payload), MqttQoS.AT_LEAST_ONCE, false)
-          .onFailure(e -> {
-            // Not dropped: a centre keeps publishing its log until the broker has it (a copy
-            // that did reach the broker is a duplicate, which the gateway ignores).
-            synchronized (this) {
-              if (client == c) {
-                inflight--;
-              }
-              retry.add(payload);
-            }
-          });
+      // A failed publish is not dropped: a centre keeps publishing its log until the broker has
+      // it (a copy that did reach the broker is a duplicate, which the gateway ignores).
+      Future<Integer> sent = ReconnectingClient.publish(c, topics.cards(), Buffer.buffer(payload),
+          MqttQoS.AT_LEAST_ONCE, false);
+      if (sent.failed()) {
+        // At once (the connection is closing, its close not yet seen on this event loop, or the
+        // client's window is full): stop here and go on after an ack or on the next connection,
+        // rather than spin on this event loop.
+        synchronized (this) {
+          inflight--;
+          retry.addFirst(payload);
+        }
+        return;
+      }
+      sent.onFailure(e -> {
+        synchronized (this) {
+          if (client == c) {
+            inflight--;
+          }
+          retry.add(payload);
+        }
+      });
     }
   }
 
