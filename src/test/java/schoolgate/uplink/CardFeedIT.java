@@ -160,6 +160,35 @@ class CardFeedIT {
   }
 
   /**
+   * More events beyond a gap than the hold-back keeps: the highest are dropped, and the one
+   * sync answer for the gap (it runs to the head of the log) brings them again; dropping them
+   * costs no second request.
+   */
+  @Test
+  @Timeout(120)
+  void eventsDroppedBeyondAGapComeWithTheOneSyncAnswer() {
+    int head = CardFeed.MAX_HELD + 2000;
+    List<MqttPublishMessage> first = new ArrayList<>();
+    for (long seq = 1; seq <= head; seq++) {
+      if (seq != 11) { // lost on the way
+        first.add(message(seq, seq <= 10));
+      }
+    }
+    deliver(first);
+    waitFor(() -> !syncs.isEmpty());
+    assertEquals(10, applier.table().appliedSeq());
+    List<MqttPublishMessage> answer = new ArrayList<>();
+    for (long seq = 11; seq <= head; seq++) {
+      answer.add(message(seq, false));
+    }
+    deliver(answer);
+    waitFor(() -> applier.table().appliedSeq() >= head);
+    assertAppliedOnceInOrder(head);
+    LockSupport.parkNanos(2 * CardFeed.SYNC_QUIET_MS * 1_000_000L);
+    assertEquals(List.of(10L), syncs, "one sync request, also for the events dropped beyond the gap");
+  }
+
+  /**
    * A lost range, the live stream going on beyond it, then the centre's sync answer re-sending
    * everything after the applied seq while the live stream and stray duplicates keep coming:
    * applied once each, in order, with one sync request, and none again once the gap is filled.
