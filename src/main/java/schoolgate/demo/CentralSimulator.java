@@ -43,6 +43,8 @@ public final class CentralSimulator extends VerticleBase {
   /** The card-event log: payload of seq i at index i - 1 (may be invalid on purpose). */
   private final List<String> log = new ArrayList<>();
   private final ArrayDeque<String> outgoing = new ArrayDeque<>();
+  /** Publishes that failed (the connection went), sent again first, in their order. */
+  private final ArrayDeque<String> retry = new ArrayDeque<>();
   private int inflight;
   private final Map<String, JsonObject> passes = new LinkedHashMap<>();
   private final Map<String, List<String>> perReader = new HashMap<>();
@@ -181,20 +183,34 @@ public final class CentralSimulator extends VerticleBase {
       String payload;
       synchronized (this) {
         c = client;
-        if (c == null || inflight >= WINDOW || outgoing.isEmpty()) {
+        if (c == null || inflight >= WINDOW || (retry.isEmpty() && outgoing.isEmpty())) {
           return;
         }
-        payload = outgoing.poll();
+        payload = retry.isEmpty() ? outgoing.poll() : retry.poll();
         inflight++;
       }
-      ReconnectingClient.publish(c, topics.cards(), Buffer.buffer(payload), MqttQoS.AT_LEAST_ONCE, false)
-          .onFailure(e -> {
-            synchronized (this) {
-              if (client == c) {
-                inflight--;
-              }
-            }
-          });
+      // A failed publish is not dropped: a centre keeps publishing its log until the broker has
+      // it (a copy that did reach the broker is a duplicate, which the gateway ignores).
+      Future<Integer> sent = ReconnectingClient.publish(c, topics.cards(), Buffer.buffer(payload),
+          MqttQoS.AT_LEAST_ONCE, false);
+      if (sent.failed()) {
+        // At once (the connection is closing, its close not yet seen on this event loop, or the
+        // client's window is full): stop here and go on after an ack or on the next connection,
+        // rather than spin on this event loop.
+        synchronized (this) {
+          inflight--;
+          retry.addFirst(payload);
+        }
+        return;
+      }
+      sent.onFailure(e -> {
+        synchronized (this) {
+          if (client == c) {
+            inflight--;
+          }
+          retry.add(payload);
+        }
+      });
     }
   }
 
@@ -242,6 +258,7 @@ public final class CentralSimulator extends VerticleBase {
   private void sync(long after) {
     synchronized (this) {
       syncRequests.add(after);
+      retry.clear();
       outgoing.clear();
       for (long seq = Math.max(0, after) + 1; seq <= log.size(); seq++) {
         outgoing.add(log.get((int) seq - 1));

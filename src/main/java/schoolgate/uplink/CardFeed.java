@@ -42,6 +42,14 @@ final class CardFeed {
   static final long MAX_BATCH_BYTES = 16L * 1024 * 1024;
   /** Held back beyond a gap: more is acknowledged and dropped, to be fetched again by sync. */
   static final int MAX_HELD = 5000;
+  /**
+   * The run that continues the applied seq (unacknowledged, next to be committed) is not cut at
+   * {@link #MAX_HELD}: a broker that does not keep to its in-flight window (Mosquitto 2.0.11
+   * delivered thousands ahead of the acknowledgements) would otherwise make the gateway drop,
+   * and acknowledge, events that nothing sends again. Only memory bounds it: all held events
+   * together up to this many, and up to {@link #MAX_HELD_BYTES} of payload.
+   */
+  static final int MAX_RUN = 100_000;
   static final long MAX_HELD_BYTES = 64L * 1024 * 1024;
   /** No second sync request while a recent one is being answered (progress counts as answered). */
   static final long SYNC_QUIET_MS = 3000;
@@ -77,6 +85,11 @@ final class CardFeed {
   private long syncBackoffMs = SYNC_QUIET_MS;
   /** The lowest seq dropped from a full buffer and not applied since (0: none). */
   private long dropped;
+  /**
+   * An event of the run was dropped (memory bound) since the last sync request: nothing will
+   * send it again, so it is asked for as soon as the run before it is committed.
+   */
+  private boolean runDroppedSinceSync;
   private boolean lingering;
   private long retryTimer = -1;
   private boolean stopped;
@@ -216,15 +229,31 @@ final class CardFeed {
     return runEnd;
   }
 
-  /** Keeps the held-back events bounded: the highest go (acknowledged; sync brings them again). */
+  /**
+   * Keeps the held-back events bounded. Events beyond a gap go first, the highest first: they
+   * were acknowledged on arrival and the sync answer that repairs the gap (it runs to the head
+   * of the centre's log) brings them again. The run that continues the applied seq goes only
+   * when memory demands it ({@link #MAX_RUN}, {@link #MAX_HELD_BYTES}): it is acknowledged
+   * (else the broker would keep it in flight until the next connection) and asked for again
+   * as soon as the run before it is committed.
+   */
   private void trim() {
-    while (held.size() > MAX_HELD || (heldBytes > MAX_HELD_BYTES && held.size() > 1)) {
-      Map.Entry<Long, Held> last = held.pollLastEntry();
-      heldBytes -= last.getValue().bytes;
-      runEnd = Math.min(runEnd, last.getKey() - 1);
-      dropped = dropped == 0 ? last.getKey() : Math.min(dropped, last.getKey());
-      last.getValue().messages.forEach(CardFeed::ack);
+    long end = runEnd();
+    while (held.size() - (end - appliedSeq()) > MAX_HELD
+        || (heldBytes > MAX_HELD_BYTES && held.lastKey() > end)) {
+      drop(held.pollLastEntry());
     }
+    while (held.size() > 1 && (held.size() > MAX_RUN || heldBytes > MAX_HELD_BYTES)) {
+      drop(held.pollLastEntry());
+      runDroppedSinceSync = true;
+    }
+  }
+
+  private void drop(Map.Entry<Long, Held> last) {
+    heldBytes -= last.getValue().bytes;
+    runEnd = Math.min(runEnd, last.getKey() - 1);
+    dropped = dropped == 0 ? last.getKey() : Math.min(dropped, last.getKey());
+    last.getValue().messages.forEach(CardFeed::ack);
   }
 
   private void drain() {
@@ -327,7 +356,9 @@ final class CardFeed {
     // at the broker behind many events, and every request makes the centre send it all again.
     long quiet = stuckOnBad ? BAD_EVENT_RESYNC_MS
         : applied == lastSyncAfter ? syncBackoffMs : SYNC_QUIET_MS;
-    if (now - Math.max(lastSyncAt, lastProgressAt) >= quiet) {
+    // Dropped from the run: nothing is on its way, so no point in waiting for it.
+    boolean refetch = runDroppedSinceSync && dropped != 0 && applied < dropped;
+    if (refetch || now - Math.max(lastSyncAt, lastProgressAt) >= quiet) {
       LOG.info("card events after seq {} missing (next held: {}); asking the centre", applied,
           held.isEmpty() ? "none" : held.firstKey());
       syncBackoffMs = applied == lastSyncAfter
@@ -337,6 +368,7 @@ final class CardFeed {
   }
 
   private void sync() {
+    runDroppedSinceSync = false;
     lastSyncAt = System.currentTimeMillis();
     lastSyncAfter = appliedSeq();
     requestSync.accept(lastSyncAfter);
