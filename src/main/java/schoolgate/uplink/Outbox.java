@@ -60,6 +60,8 @@ final class Outbox {
   private final List<Long> toMark = new ArrayList<>();
   private boolean marking;
   private long retryTimer = -1;
+  private long markTimer = -1;
+  private boolean stopped;
   private long published;
   private long acked;
 
@@ -88,6 +90,25 @@ final class Outbox {
     exhausted = false;
     c.publishCompletionHandler(id -> acked(c, id));
     pump();
+  }
+
+  /**
+   * The uplink stops: nothing more is read, published or marked, and no retry is left
+   * behind on a closed database. Rows not yet marked are sent again after the restart
+   * (the centre de-duplicates by id).
+   */
+  void stop() {
+    stopped = true;
+    disconnected();
+    toMark.clear();
+    if (retryTimer >= 0) {
+      vertx.cancelTimer(retryTimer);
+      retryTimer = -1;
+    }
+    if (markTimer >= 0) {
+      vertx.cancelTimer(markTimer);
+      markTimer = -1;
+    }
   }
 
   void disconnected() {
@@ -130,7 +151,7 @@ final class Outbox {
 
   private void pump() {
     MqttClient c = client;
-    if (c == null || retryTimer >= 0) {
+    if (stopped || c == null || retryTimer >= 0) {
       return;
     }
     if (outstanding < maxInflight && !ready.isEmpty()) {
@@ -215,7 +236,7 @@ final class Outbox {
   }
 
   private void mark() {
-    if (marking || toMark.isEmpty()) {
+    if (stopped || marking || toMark.isEmpty()) {
       return;
     }
     List<Long> batch = new ArrayList<>(toMark);
@@ -223,11 +244,17 @@ final class Outbox {
     marking = true;
     passes.markSent(batch).onComplete(ar -> {
       marking = false;
+      if (stopped) {
+        return; // a late answer from a database being closed: neither retried nor logged
+      }
       if (ar.failed()) {
         // Keep them: re-sending after a restart is harmless (the centre de-duplicates by id).
         toMark.addAll(0, batch);
         LOG.error("cannot mark {} passes sent ({}); retrying", batch.size(), ar.cause().toString());
-        vertx.setTimer(RETRY_MS, t -> mark());
+        markTimer = vertx.setTimer(RETRY_MS, t -> {
+          markTimer = -1;
+          mark();
+        });
         return;
       }
       changed.run();

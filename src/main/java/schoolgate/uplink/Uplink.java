@@ -102,6 +102,7 @@ public final class Uplink extends VerticleBase {
       vertx.cancelTimer(ticker);
     }
     cards.stop();
+    outbox.stop();
     MqttClient c = link.client();
     Future<?> goodbye = c == null ? Future.succeededFuture()
         : ReconnectingClient.publish(c, topics.gateway(),
