@@ -54,7 +54,21 @@ public final class TapHandler {
   public record Outcome(JsonObject decision, Future<Void> durable) {
   }
 
-  private record Recent(String card, long atMs, JsonObject decision, Future<Void> durable) {
+  /**
+   * A remembered tap. The decision is kept encoded: a reader's seqs are remembered for 15
+   * minutes, and as {@code JsonObject}s (a map, the holder's name as its own string) they
+   * made most of the gateway's live heap at a high tap rate, which every young collection
+   * copied (G1 pauses of 17–29 ms at 5,000 taps/s; docs/benchmarks.md). Decoded only when a
+   * tap is repeated.
+   */
+  private record Recent(String card, long atMs, byte[] encoded, Future<Void> durable) {
+    Recent(String card, long atMs, JsonObject decision, Future<Void> durable) {
+      this(card, atMs, decision.toBuffer().getBytes(), durable);
+    }
+
+    JsonObject decision() {
+      return new JsonObject(Buffer.buffer(encoded));
+    }
   }
 
   private final Vertx vertx;
@@ -118,7 +132,7 @@ public final class TapHandler {
       Recent same = seqs == null ? null : seqs.get(tap.seq());
       if (same != null && same.card.equals(tap.card()) && now - same.atMs < SEQ_MEMORY_MS
           && !same.durable.failed()) {
-        return new Outcome(same.decision, same.durable);
+        return new Outcome(same.decision(), same.durable);
       }
     }
     Verdict verdict = table.decide(tap.card());
@@ -129,10 +143,10 @@ public final class TapHandler {
       long age = now - last.atMs;
       // The repeat window spares a second pass for the same outcome, never a stale one: a card
       // superseded, blocked or activated since its last tap is decided and recorded anew.
-      boolean repeat = age < config.repeatSeconds() * 1000L && sameDecision(last.decision, tap.card(), verdict);
+      boolean repeat = age < config.repeatSeconds() * 1000L && sameDecision(last.decision(), tap.card(), verdict);
       boolean retransmit = dup && tap.seq() == null && age < DUP_WINDOW_MS;
       if (repeat || retransmit) {
-        JsonObject again = last.decision.copy();
+        JsonObject again = last.decision();
         putSeq(again, tap.seq());
         if (tap.seq() != null) {
           rememberSeq(readerId, tap.seq(), new Recent(tap.card(), last.atMs, again, last.durable));
@@ -179,7 +193,7 @@ public final class TapHandler {
 
   /** Would {@code verdict} answer the reader as {@code before} did (seq aside)? */
   private static boolean sameDecision(JsonObject before, String card, Verdict verdict) {
-    JsonObject earlier = before.copy();
+    JsonObject earlier = before; // a fresh copy, decoded from the remembered bytes
     earlier.remove("seq");
     return earlier.equals(decisionJson(null, card, verdict));
   }
