@@ -45,7 +45,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * head, a Paho reader taps every card of the history: each decision (open, reason, name) must
  * be the {@link ReferenceModel}'s for the events so far.
  *
- * <p>{@code -Dhistories.mqtt=N} histories (80 in {@code mvn verify}: about a minute), spread over
+ * <p>{@code -Dhistories.mqtt=N} histories (50 in {@code mvn verify}: under a minute), spread over
  * {@code -Dhistories.mqtt.lanes} schools at once (each its own gateway, PostgreSQL and centre,
  * so that one gateway's wait for a gap does not idle the run), seeded by {@code -Dhistories.seed}.
  * Violations are counted, not stopped at, and must be 0.
@@ -59,7 +59,7 @@ class NewestCardThroughMqttIT {
 
   @Test
   void everyTapAfterEveryPhaseOfEveryHistoryDecidesAsTheModel() throws Exception {
-    int count = Integer.getInteger("histories.mqtt", 80);
+    int count = Integer.getInteger("histories.mqtt", 50);
     int lanes = Integer.getInteger("histories.mqtt.lanes", 4);
     long seed = Long.getLong("histories.seed", 20261124L);
     long started = System.nanoTime();
