@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import schoolgate.Gateway;
+import schoolgate.support.Await;
 import schoolgate.support.GatewayFixture;
 import schoolgate.support.Mosquitto;
 import schoolgate.support.Pg;
@@ -29,8 +30,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -158,7 +157,7 @@ class BrokerRestartUnderTapsIT {
           .put("repeatSeconds", 0);
       gateway = GatewayFixture.start(vertx, config);
       Gateway g = gateway;
-      await("the gateway subscribed on the broker", 60, () -> g.presence().listening());
+      Await.until("the gateway subscribed on the broker", 60, () -> g.presence().listening());
       for (int r = 1; r <= READERS; r++) {
         readers.add(new Reader(broker.uri(), "r" + r));
       }
@@ -177,7 +176,7 @@ class BrokerRestartUnderTapsIT {
       for (int n = 0; n < restarts; n++) {
         int i = n;
         long ackedBefore = acknowledged(readers);
-        await(() -> "taps acknowledged by the broker before restart " + i, 120,
+        Await.until(() -> "taps acknowledged by the broker before restart " + i, 120,
             () -> acknowledged(readers) >= ackedBefore + 300);
         broker.stop();
         if (downMs > 0) {
@@ -189,10 +188,10 @@ class BrokerRestartUnderTapsIT {
         // Back by itself: fresh taps, made after the restart, are answered.
         Map<Reader, Integer> firstAfter = new HashMap<>();
         for (Reader r : readers) {
-          await(() -> r.id + " reconnected", 120, r.client::isConnected);
+          Await.until(() -> r.id + " reconnected", 120, r.client::isConnected);
           firstAfter.put(r, r.tokens.size());
         }
-        await(() -> "decisions again after restart " + i + " (gateway resubscribed)", 120,
+        Await.until(() -> "decisions again after restart " + i + " (gateway resubscribed)", 120,
             () -> readers.stream().allMatch(r -> r.decided.stream().anyMatch(s -> s >= firstAfter.get(r))));
         backAfterMs.add((System.nanoTime() - restartedAt) / 1_000_000);
       }
@@ -212,7 +211,7 @@ class BrokerRestartUnderTapsIT {
             } catch (MqttException failed) {
               assertTrue(attempt < 20, r.id + " seq " + seq + " never acknowledged by the broker: " + failed);
               Reader reader = r;
-              await(() -> reader.id + " connected", 120, reader.client::isConnected);
+              Await.until(() -> reader.id + " connected", 120, reader.client::isConnected);
               resent++;
               t = r.publish(seq);
             }
@@ -221,7 +220,7 @@ class BrokerRestartUnderTapsIT {
       }
       int taps = readers.stream().mapToInt(r -> r.tokens.size()).sum();
       // The broker's PUBACK came before the commit: the passes follow.
-      await(() -> "a pass for each of the " + taps + " taps the broker acknowledged", 300,
+      Await.until(() -> "a pass for each of the " + taps + " taps the broker acknowledged", 300,
           () -> Pg.count(g.database().pool(), "SELECT count(DISTINCT (reader, tap_seq)) FROM passes") >= taps);
 
       Map<String, String> recorded = new HashMap<>();
@@ -276,18 +275,4 @@ class BrokerRestartUnderTapsIT {
     return readers.stream().mapToLong(Reader::acknowledged).sum();
   }
 
-  private static void await(String what, long seconds, BooleanSupplier condition) throws InterruptedException {
-    await(() -> what, seconds, condition);
-  }
-
-  private static void await(Supplier<String> what, long seconds, BooleanSupplier condition)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + seconds + " s: " + what.get());
-      }
-      Thread.sleep(20);
-    }
-  }
 }

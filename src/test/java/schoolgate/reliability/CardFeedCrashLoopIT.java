@@ -15,6 +15,7 @@ import schoolgate.cards.ReferenceModel;
 import schoolgate.config.GatewayConfig;
 import schoolgate.demo.CentralBroker;
 import schoolgate.demo.CentralSimulator;
+import schoolgate.support.Await;
 import schoolgate.support.GatewayFixture;
 import schoolgate.support.GatewayProcess;
 import schoolgate.support.PahoReader;
@@ -29,8 +30,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -131,12 +130,12 @@ class CardFeedCrashLoopIT {
     long head;
     Map<String, String> live = new HashMap<>();
     try {
-      await("the gateway online at the centre", 120, () -> centre.gatewayStatus() != null);
+      Await.until("the gateway online at the centre", 120, () -> centre.gatewayStatus() != null);
       stream.start();
       for (int cycle = 0; cycle < cycles; cycle++) {
         long before = centre.headSeq();
         // Events stream in for a while; the gateway has taken some of them when it is killed.
-        await(() -> "events flow in cycle", 120, () -> centre.headSeq() > before + 50);
+        Await.until(() -> "events flow in cycle", 120, () -> centre.headSeq() > before + 50);
         Thread.sleep(300 + random.nextInt(1500)); // a random moment, not an assertion
         gateway.kill();
         gateway = GatewayProcess.startListening(config, log, port);
@@ -144,7 +143,7 @@ class CardFeedCrashLoopIT {
       streaming.set(false);
       stream.join();
       head = centre.headSeq();
-      await(() -> "the card table at the centre's head " + head + ", status " + centre.gatewayStatus(), 300,
+      Await.until(() -> "the card table at the centre's head " + head + ", status " + centre.gatewayStatus(), 300,
           () -> centre.gatewayStatus() != null && centre.gatewayStatus().getLong("cardSeq", -1L) == head);
 
       // Every card, asked of the running gateway through MQTT, as a reader does.
@@ -223,18 +222,4 @@ class CardFeedCrashLoopIT {
         (System.nanoTime() - started) / 1e9);
   }
 
-  private static void await(String what, long seconds, BooleanSupplier condition) throws InterruptedException {
-    await(() -> what, seconds, condition);
-  }
-
-  private static void await(Supplier<String> what, long seconds, BooleanSupplier condition)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + seconds + " s: " + what.get());
-      }
-      Thread.sleep(20);
-    }
-  }
 }

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.io.TempDir;
 import schoolgate.Gateway;
 import schoolgate.demo.CentralBroker;
 import schoolgate.demo.CentralSimulator;
+import schoolgate.support.Await;
 import schoolgate.support.GatewayFixture;
 
 import java.nio.file.Path;

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import schoolgate.cards.CardEventApplier;
 import schoolgate.cards.CardTable;
+import schoolgate.support.Await;
 import schoolgate.support.GatewayFixture;
 
 import java.lang.reflect.Proxy;

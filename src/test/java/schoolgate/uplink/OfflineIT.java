@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import schoolgate.demo.CentralBroker;
 import schoolgate.demo.CentralSimulator;
+import schoolgate.support.Await;
 import schoolgate.support.GatewayFixture;
 import schoolgate.support.GatewayProcess;
 

@@ -7,6 +7,7 @@ import io.vertx.sqlclient.Pool;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import schoolgate.passes.PassRepository;
+import schoolgate.support.Await;
 import schoolgate.support.GatewayFixture;
 
 import java.lang.reflect.InvocationHandler;

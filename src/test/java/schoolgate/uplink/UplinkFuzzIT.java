@@ -14,6 +14,7 @@ import schoolgate.Gateway;
 import schoolgate.cards.CardEvent;
 import schoolgate.demo.CentralBroker;
 import schoolgate.demo.CentralSimulator;
+import schoolgate.support.Await;
 import schoolgate.support.GatewayFixture;
 import schoolgate.support.PahoReader;
 import schoolgate.support.Pg;

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import schoolgate.Gateway;
 import schoolgate.demo.CentralSimulator;
+import schoolgate.support.Await;
 import schoolgate.support.GatewayFixture;
 import schoolgate.support.Mosquitto;
 import schoolgate.support.PahoReader;

@@ -1,20 +1,20 @@
-package schoolgate.uplink;
+package schoolgate.support;
 
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /** Waiting for something that happens eventually (no timing assertions: only a generous bound). */
-final class Await {
+public final class Await {
 
   private Await() {
   }
 
-  static void until(String what, long seconds, BooleanSupplier condition) {
+  public static void until(String what, long seconds, BooleanSupplier condition) {
     until(() -> what, seconds, condition);
   }
 
-  static void until(Supplier<String> what, long seconds, BooleanSupplier condition) {
+  public static void until(Supplier<String> what, long seconds, BooleanSupplier condition) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
