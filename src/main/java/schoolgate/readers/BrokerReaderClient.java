@@ -110,7 +110,7 @@ public final class BrokerReaderClient extends VerticleBase {
       return; // not acknowledged: the broker delivers it again on the next connection
     }
     TapHandler.Outcome outcome = taps.handle(readerId, msg.payload(), msg.isDup());
-    ReconnectingClient.publish(client, ReaderTopics.decision(readerId), outcome.decision().toBuffer(),
+    ReconnectingClient.publish(client, ReaderTopics.decision(readerId), outcome.payload(),
         MqttQoS.AT_LEAST_ONCE, false)
         // The client refuses a publish beyond its in-flight window, e.g. while the broker
         // replays a backlog of taps after a restart: those decisions are stale anyway, but

@@ -189,11 +189,14 @@ public final class EmbeddedReaderServer extends VerticleBase {
 
   /** Publishes to every connection of {@code readerId} subscribed to {@code topic}; returns how many. */
   int publishTo(String readerId, String topic, JsonObject body) {
+    return publishTo(readerId, topic, body.toBuffer());
+  }
+
+  int publishTo(String readerId, String topic, Buffer payload) {
     Set<ReaderConnection> conns = byReader.get(readerId);
     if (conns == null) {
       return 0;
     }
-    Buffer payload = body.toBuffer();
     int n = 0;
     for (ReaderConnection c : conns) {
       MqttQoS qos = c.grantedFor(topic);

@@ -86,7 +86,7 @@ final class ReaderConnection {
           .put("error", "a reader may publish only to " + ReaderTopics.tap(readerId)),
           io.vertx.core.Future.succeededFuture());
     }
-    server.publishTo(readerId, ReaderTopics.decision(readerId), outcome.decision());
+    server.publishTo(readerId, ReaderTopics.decision(readerId), outcome.payload());
     if (msg.qosLevel() == MqttQoS.AT_MOST_ONCE) {
       return;
     }

@@ -50,8 +50,19 @@ public final class TapHandler {
 
   private static final Logger LOG = LoggerFactory.getLogger(TapHandler.class);
 
-  /** The decision to publish to the reader (never null), and when the tap may be acknowledged. */
-  public record Outcome(JsonObject decision, Future<Void> durable) {
+  /**
+   * The decision to publish to the reader, encoded once (never null), and when the tap may be
+   * acknowledged.
+   */
+  public record Outcome(Buffer payload, Future<Void> durable) {
+    Outcome(JsonObject decision, Future<Void> durable) {
+      this(decision.toBuffer(), durable);
+    }
+
+    /** The decision as JSON, decoded from the payload. */
+    public JsonObject decision() {
+      return new JsonObject(payload);
+    }
   }
 
   /**
@@ -62,10 +73,6 @@ public final class TapHandler {
    * tap is repeated.
    */
   private record Recent(String card, long atMs, byte[] encoded, Future<Void> durable) {
-    Recent(String card, long atMs, JsonObject decision, Future<Void> durable) {
-      this(card, atMs, decision.toBuffer().getBytes(), durable);
-    }
-
     JsonObject decision() {
       return new JsonObject(Buffer.buffer(encoded));
     }
@@ -102,7 +109,7 @@ public final class TapHandler {
       for (PassEvent p : list) {
         Verdict verdict = new Verdict(p.card(), p.reason(), null,
             p.holderId() == null ? null : table.holder(p.holderId()), null);
-        JsonObject decision = decisionJson(p.tapSeq(), p.card(), verdict);
+        byte[] decision = decisionJson(p.tapSeq(), p.card(), verdict).toBuffer().getBytes();
         remember(p.reader(), p.tapSeq(), p.card(), p.at().toInstant().toEpochMilli(), decision,
             Future.succeededFuture());
       }
@@ -132,7 +139,7 @@ public final class TapHandler {
       Recent same = seqs == null ? null : seqs.get(tap.seq());
       if (same != null && same.card.equals(tap.card()) && now - same.atMs < SEQ_MEMORY_MS
           && !same.durable.failed()) {
-        return new Outcome(same.decision(), same.durable);
+        return new Outcome(Buffer.buffer(same.encoded), same.durable);
       }
     }
     Verdict verdict = table.decide(tap.card());
@@ -143,15 +150,18 @@ public final class TapHandler {
       long age = now - last.atMs;
       // The repeat window spares a second pass for the same outcome, never a stale one: a card
       // superseded, blocked or activated since its last tap is decided and recorded anew.
-      boolean repeat = age < config.repeatSeconds() * 1000L && sameDecision(last.decision(), tap.card(), verdict);
+      boolean inWindow = age < config.repeatSeconds() * 1000L;
       boolean retransmit = dup && tap.seq() == null && age < DUP_WINDOW_MS;
-      if (repeat || retransmit) {
+      if (inWindow || retransmit) {
         JsonObject again = last.decision();
-        putSeq(again, tap.seq());
-        if (tap.seq() != null) {
-          rememberSeq(readerId, tap.seq(), new Recent(tap.card(), last.atMs, again, last.durable));
+        if (retransmit || sameDecision(again, tap.card(), verdict)) {
+          putSeq(again, tap.seq());
+          Buffer encoded = again.toBuffer();
+          if (tap.seq() != null) {
+            rememberSeq(readerId, tap.seq(), new Recent(tap.card(), last.atMs, encoded.getBytes(), last.durable));
+          }
+          return new Outcome(encoded, last.durable);
         }
-        return new Outcome(again, last.durable);
       }
     }
 
@@ -163,9 +173,10 @@ public final class TapHandler {
         PassEvent.SOURCE_TAP, null, null, tap.seq());
     Future<Void> durable = writer.record(pass);
     durable.onFailure(e -> badInput.warn("reader " + readerId, "pass not committed: " + e.getMessage()));
-    remember(readerId, tap.seq(), tap.card(), now, decision, durable);
+    Buffer encoded = decision.toBuffer(); // encoded once: published, and remembered as bytes
+    remember(readerId, tap.seq(), tap.card(), now, encoded.getBytes(), durable);
     vertx.eventBus().publish(LivePasses.ADDRESS, LivePasses.json(pass, verdict.holder(), verdict.replacedAt()));
-    return new Outcome(decision, durable);
+    return new Outcome(encoded, durable);
   }
 
   private Outcome badRequest(String readerId, String why, Long seq, String card) {
@@ -193,7 +204,7 @@ public final class TapHandler {
 
   /** Would {@code verdict} answer the reader as {@code before} did (seq aside)? */
   private static boolean sameDecision(JsonObject before, String card, Verdict verdict) {
-    JsonObject earlier = before; // a fresh copy, decoded from the remembered bytes
+    JsonObject earlier = before.copy();
     earlier.remove("seq");
     return earlier.equals(decisionJson(null, card, verdict));
   }
@@ -206,7 +217,7 @@ public final class TapHandler {
     }
   }
 
-  private void remember(String readerId, Long seq, String card, long atMs, JsonObject decision,
+  private void remember(String readerId, Long seq, String card, long atMs, byte[] decision,
                         Future<Void> durable) {
     Recent recent = new Recent(card, atMs, decision, durable);
     if (seq != null) {
