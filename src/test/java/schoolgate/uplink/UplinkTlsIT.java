@@ -34,16 +34,26 @@ class UplinkTlsIT {
     assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, "keytool " + args[0]);
   }
 
+  /** A PKCS12 key store with one self-signed certificate for localhost / 127.0.0.1. */
+  private void selfSigned(Path keyStore, String alias, String dname) throws Exception {
+    keytool("-genkeypair", "-alias", alias, "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
+        "-dname", dname, "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-keystore", keyStore.toString(),
+        "-storetype", "PKCS12", "-storepass", "secret123", "-keypass", "secret123");
+  }
+
+  /** The certificate of {@code alias} as a PEM file (what {@code uplink.caFile} takes). */
+  private void exportCert(Path keyStore, String alias, Path pem) throws Exception {
+    keytool("-exportcert", "-rfc", "-alias", alias, "-keystore", keyStore.toString(),
+        "-storepass", "secret123", "-file", pem.toString());
+  }
+
   @Test
   @Timeout(120)
   void gatewayTalksToTheCentreOverTlsTrustingTheGivenCaFile() throws Exception {
     Path keyStore = dir.resolve("broker.p12");
     Path ca = dir.resolve("ca.pem");
-    keytool("-genkeypair", "-alias", "broker", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
-        "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-keystore", keyStore.toString(),
-        "-storetype", "PKCS12", "-storepass", "secret123", "-keypass", "secret123");
-    keytool("-exportcert", "-rfc", "-alias", "broker", "-keystore", keyStore.toString(),
-        "-storepass", "secret123", "-file", ca.toString());
+    selfSigned(keyStore, "broker", "CN=localhost");
+    exportCert(keyStore, "broker", ca);
 
     CentralBroker broker = CentralBroker.start("127.0.0.1", 0, dir.resolve("broker"),
         new CentralBroker.Tls(keyStore, "secret123"));
@@ -92,14 +102,9 @@ class UplinkTlsIT {
     Path keyStore = dir.resolve("broker.p12");
     Path otherStore = dir.resolve("other.p12");
     Path otherCa = dir.resolve("other-ca.pem");
-    keytool("-genkeypair", "-alias", "broker", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
-        "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-keystore", keyStore.toString(),
-        "-storetype", "PKCS12", "-storepass", "secret123", "-keypass", "secret123");
-    keytool("-genkeypair", "-alias", "other", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
-        "-dname", "CN=Some Other CA", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-keystore", otherStore.toString(),
-        "-storetype", "PKCS12", "-storepass", "secret123", "-keypass", "secret123");
-    keytool("-exportcert", "-rfc", "-alias", "other", "-keystore", otherStore.toString(),
-        "-storepass", "secret123", "-file", otherCa.toString());
+    selfSigned(keyStore, "broker", "CN=localhost");
+    selfSigned(otherStore, "other", "CN=Some Other CA");
+    exportCert(otherStore, "other", otherCa);
 
     ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
         .getLogger(schoolgate.mqtt.ReconnectingClient.class);
