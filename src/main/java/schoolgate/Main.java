@@ -14,8 +14,11 @@ import schoolgate.config.ConfigLoader;
 import schoolgate.config.GatewayConfig;
 
 import java.io.BufferedReader;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,6 +61,11 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    // Java 17 encodes standard output in the locale's charset, US-ASCII on a box without a
+    // locale: what the commands print (demo, import's errors naming a line) would lose its
+    // Cyrillic. Debian's terminals and the journal read UTF-8.
+    System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8));
     System.exit(run(args));
   }
 

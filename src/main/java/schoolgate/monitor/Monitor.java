@@ -114,7 +114,7 @@ public final class Monitor extends VerticleBase {
                     .end(text))
                 .onFailure(ctx::fail));
           }
-          router.get("/public/*").handler(StaticHandler.create("webroot/public").setMaxAgeSeconds(300));
+          router.get("/public/*").handler(staticFiles("webroot/public"));
           router.route().handler(SessionHandler.create(LocalSessionStore.create(vertx, "schoolgate.guard-sessions"))
               .setSessionCookieName("gate.session")
               .setCookieHttpOnlyFlag(true)
@@ -129,7 +129,7 @@ public final class Monitor extends VerticleBase {
           router.route().handler(auth::requireGuard);
           router.get("/").handler(ctx -> html(ctx, indexPage));
           router.get("/ws").handler(this::upgrade);
-          router.get("/app/*").handler(StaticHandler.create("webroot/app").setMaxAgeSeconds(300));
+          router.get("/app/*").handler(staticFiles("webroot/app"));
           router.get("/photo/:holder").handler(actions::photo);
           router.get("/api/me").handler(auth::me);
           router.get("/api/readers").handler(actions::readers);
@@ -338,6 +338,15 @@ public final class Monitor extends VerticleBase {
         .putHeader(HttpHeaders.CONNECTION, "close")
         .end(new JsonObject().put("error", "bad_request").encode())
         .onComplete(v -> request.connection().close());
+  }
+
+  /**
+   * The page's files, always declared UTF-8: the handler's default is the JVM's charset,
+   * which Java 17 takes from the locale, and a box or a shell without one (POSIX) would
+   * have the guard's Russian served as US-ASCII and shown as mojibake.
+   */
+  private static StaticHandler staticFiles(String root) {
+    return StaticHandler.create(root).setMaxAgeSeconds(300).setDefaultContentEncoding("UTF-8");
   }
 
   /** Same-origin everything; no framing; nothing sniffed; no referrer leaves the page. */

@@ -11,7 +11,8 @@ import java.util.concurrent.TimeUnit;
  * The gateway as its own JVM ({@code schoolgate.Main --config FILE} on the test's classpath,
  * as {@code java -jar} runs it), so that a test can SIGKILL it as a power cut would. Its
  * working directory is the log's directory; {@code GATE_*} variables of the test's own
- * environment are not passed on.
+ * environment are not passed on. It runs in the POSIX locale, as on a Debian box where none
+ * was set (Java 17 then defaults to US-ASCII): nothing the gateway says may depend on it.
  */
 public final class GatewayProcess implements AutoCloseable {
 
@@ -30,7 +31,8 @@ public final class GatewayProcess implements AutoCloseable {
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
         .directory(log.toAbsolutePath().getParent().toFile());
-    pb.environment().keySet().removeIf(k -> k.startsWith("GATE_"));
+    pb.environment().keySet().removeIf(k -> k.startsWith("GATE_") || k.startsWith("LC_"));
+    pb.environment().put("LANG", "C");
     return new GatewayProcess(pb.start(), log);
   }
 
