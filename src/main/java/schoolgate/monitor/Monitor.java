@@ -27,6 +27,7 @@ import schoolgate.cards.CardTable;
 import schoolgate.cards.Holder;
 import schoolgate.cards.Reason;
 import schoolgate.config.GatewayConfig;
+import schoolgate.net.ListenFailure;
 import schoolgate.passes.LivePasses;
 import schoolgate.passes.PassEvent;
 import schoolgate.passes.PassWriter;
@@ -156,7 +157,8 @@ public final class Monitor extends VerticleBase {
             slowClients.request(request);
             router.handle(request);
           });
-          return server.listen();
+          return server.listen().recover(e -> ListenFailure.explain(e, "guard monitor", config.http().host(),
+              config.http().port(), "http.host, http.port", ""));
         })
         .onSuccess(s -> LOG.info("guard monitor on http://{}:{}/ ({} guards; /metrics {})",
             config.http().host(), s.actualPort(), config.guards().size(), metricsOn ? "on" : "off"));

@@ -13,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import schoolgate.cards.CardTable;
 import schoolgate.config.GatewayConfig;
+import schoolgate.net.ListenFailure;
 import schoolgate.passes.PassRepository;
 import schoolgate.passes.PassWriter;
 import schoolgate.passes.PendingPasses;
@@ -88,6 +89,9 @@ public final class EmbeddedReaderServer extends VerticleBase {
     server.exceptionHandler(e -> LOG.debug("reader connection error: {}", e.toString()));
     return taps.warmUp(passes)
         .compose(v -> server.listen())
+        .recover(e -> ListenFailure.explain(e, "reader listener", readers.host(), readers.port(),
+            "readers.host, readers.port",
+            "often a Mosquitto already running: stop it, or let the gateway use it with readers.mode=broker"))
         .onSuccess(s -> {
           presence.listening(true);
           LOG.info("reader listener on {}:{} ({} readers mapped)", readers.host(), s.actualPort(),
