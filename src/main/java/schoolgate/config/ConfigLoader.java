@@ -1,11 +1,13 @@
 package schoolgate.config;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,11 +50,24 @@ public final class ConfigLoader {
   static JsonObject readFile(Path file) {
     try {
       return new JsonObject(stripComments(Files.readString(file)));
+    } catch (CharacterCodingException e) {
+      throw new ConfigException("config file " + file + " is not UTF-8 text (save it as UTF-8)");
     } catch (IOException e) {
       throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
-    } catch (DecodeException | ClassCastException e) {
+    } catch (DecodeException e) {
+      throw new ConfigException("config file " + file + " is not valid JSON: " + jsonProblem(e));
+    } catch (ClassCastException e) {
       throw new ConfigException("config file " + file + " is not a JSON object: " + e.getMessage());
     }
+  }
+
+  /** Jackson's own words and where, without its notes on how it was configured. */
+  private static String jsonProblem(DecodeException e) {
+    if (e.getCause() instanceof JsonProcessingException j && j.getLocation() != null) {
+      return "line " + j.getLocation().getLineNr() + ", column " + j.getLocation().getColumnNr()
+          + ": " + j.getOriginalMessage();
+    }
+    return e.getMessage();
   }
 
   /**

@@ -40,7 +40,16 @@ class ConfigCommentsTest {
     Path file = dir.resolve("broken.json");
     Files.writeString(file, "// one\n// two\n{\n  \"school\": \"x\",,\n}\n");
     ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(file, true, Map.of()));
-    assertTrue(e.getMessage().contains("line: 4"), e.getMessage());
+    assertTrue(e.getMessage().contains("is not valid JSON: line 4, column 17: Unexpected character"), e.getMessage());
+    assertTrue(!e.getMessage().contains("REDACTED"), "Jackson's notes on itself: " + e.getMessage());
+  }
+
+  @Test
+  void aFileThatIsNotUtf8IsSaidToBeSo() throws IOException {
+    Path file = dir.resolve("cp1251.json");
+    Files.write(file, "{\"school\": \"\u0448\u043a\u043e\u043b\u0430\"}".getBytes(java.nio.charset.Charset.forName("windows-1251")));
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(file, true, Map.of()));
+    assertTrue(e.getMessage().contains("is not UTF-8 text"), e.getMessage());
   }
 
   @Test
