@@ -149,7 +149,11 @@ public final class Main {
 
   private static int importFile(GatewayConfig config, Path file) {
     if (!Files.isReadable(file)) {
-      System.err.println("import: cannot read " + file);
+      String user = System.getProperty("user.name");
+      String why = Files.notExists(file) ? "no such file"
+          : Files.exists(file) ? "not readable by user " + user
+          : "its folder is not readable by user " + user;
+      System.err.println("import: cannot read " + file + " (" + why + ")");
       return EXIT_USAGE;
     }
     CardImport events;

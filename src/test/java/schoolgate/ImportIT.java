@@ -212,6 +212,6 @@ class ImportIT {
   void aMissingFileIsAUsageError() {
     Run run = importFile(dir.resolve("no-such-file.jsonl"));
     assertNotEquals(0, run.exit());
-    assertTrue(run.err().contains("no-such-file.jsonl"), run.err());
+    assertTrue(run.err().contains("no-such-file.jsonl (no such file)"), run.err());
   }
 }
