@@ -136,8 +136,10 @@ public final class Main {
     CompletableFuture<Void> stopped = new CompletableFuture<>();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       log.info("stopping");
+      long start = System.nanoTime();
       try {
         await(gateway.stop().eventually(vertx::close), 30);
+        log.info("stopped in {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
       } catch (Exception e) {
         log.warn("unclean stop: {}", rootMessage(e));
       }
