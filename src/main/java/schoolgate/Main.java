@@ -26,6 +26,8 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /** The command line: loads the configuration, then runs the gateway or one of its tools. */
@@ -168,13 +170,25 @@ public final class Main {
       System.err.println("import: cannot read " + file + ": " + e.getMessage());
       return EXIT_USAGE;
     }
+    System.out.println("import: " + events.size() + " card events read from " + file
+        + ", all valid; applying them in one transaction");
     Vertx vertx = Vertx.vertx();
+    ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "import-progress");
+      t.setDaemon(true);
+      return t;
+    });
     try {
       Gateway.OpenedDatabase opened = await(Gateway.openDatabase(vertx, config), 300);
       try {
         CardTable table = await(new CardRepository(opened.database().pool()).load(new CardTable()), 300);
         CardEventApplier applier = new CardEventApplier(opened.database().pool(), table, Clock.systemDefaultZone());
+        long start = System.nanoTime();
+        ticker.scheduleAtFixedRate(() -> System.out.println("import: still applying ("
+            + TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start) + " s); nothing is visible until it commits"),
+            5, 5, TimeUnit.SECONDS);
         CardEventApplier.Result result = await(events.applyTo(applier), 600);
+        ticker.shutdownNow();
         System.out.println("import: applied " + result.applied() + " card events, skipped "
             + result.ignored() + " already applied; card table seq is now " + result.appliedSeq());
         return EXIT_OK;
@@ -190,6 +204,7 @@ public final class Main {
       System.err.println("import: " + prefix + rootMessage(e) + "; nothing was applied");
       return EXIT_FAILED;
     } finally {
+      ticker.shutdownNow();
       await(vertx.close(), 30);
     }
   }
