@@ -41,7 +41,8 @@ public final class Main {
         import FILE     apply card events from FILE (one JSON object per line, as on the
                         uplink) to the database, all or nothing; run it while the gateway
                         is stopped. A bad line is named and nothing is applied.
-        hash-password   read a password on standard input, print the hash for "guards"
+        hash-password   read a password (typed twice without echo at a terminal, or one
+                        line from a pipe), print the hash for "guards"
         demo            run a whole small school on this machine (monitor URL and login
                         are printed)
 
@@ -211,7 +212,29 @@ public final class Main {
 
   private static int hashPassword() {
     try {
-      String password = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+      BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      String password;
+      // At a terminal the password is typed twice without echo. Not Console.readPassword: it
+      // decodes in the locale's charset, and a terminal without a locale would garble a
+      // Cyrillic password into a hash that the browser's UTF-8 never matches.
+      if (stty("-echo")) {
+        Thread restore = new Thread(() -> stty("echo"));
+        Runtime.getRuntime().addShutdownHook(restore); // Ctrl-C must not leave the echo off
+        String again;
+        try {
+          password = prompt(in, "password: ");
+          again = password == null || password.isEmpty() ? password : prompt(in, "again: ");
+        } finally {
+          stty("echo");
+          Runtime.getRuntime().removeShutdownHook(restore);
+        }
+        if (password != null && !password.equals(again)) {
+          System.err.println("hash-password: the two passwords differ; nothing was printed");
+          return EXIT_USAGE;
+        }
+      } else {
+        password = in.readLine(); // piped: echo -n '...' | java -jar school-gate.jar hash-password
+      }
       if (password == null || password.isEmpty()) {
         System.err.println("hash-password: no password on standard input");
         return EXIT_USAGE;
@@ -221,6 +244,27 @@ public final class Main {
     } catch (IOException e) {
       System.err.println("hash-password: " + e.getMessage());
       return EXIT_FAILED;
+    }
+  }
+
+  private static String prompt(BufferedReader in, String prompt) throws IOException {
+    System.err.print(prompt);
+    System.err.flush();
+    String line = in.readLine();
+    System.err.println();
+    return line;
+  }
+
+  /** Runs stty on the standard input; false where that is not a terminal. */
+  private static boolean stty(String setting) {
+    try {
+      return new ProcessBuilder("stty", setting).redirectInput(ProcessBuilder.Redirect.INHERIT)
+          .redirectError(ProcessBuilder.Redirect.DISCARD).start().waitFor() == 0;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     }
   }
 
