@@ -15,9 +15,11 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -32,6 +34,8 @@ final class GuardAuth {
 
   static final String GUARD = "guard";
   static final String CSRF = "csrf";
+  /** Which password the session was opened with (a digest of its hash, not the hash). */
+  static final String CREDENTIAL = "credential";
   static final String CSRF_HEADER = "X-CSRF-Token";
 
   private static final Logger LOG = LoggerFactory.getLogger(GuardAuth.class);
@@ -135,6 +139,7 @@ final class GuardAuth {
       session.regenerateId();
       session.put(GUARD, login);
       session.put(CSRF, token());
+      session.put(CREDENTIAL, credential(guards.get(login)));
       LOG.info("guard '{}' logged in from {}", login, address);
       Monitor.json(ctx, 200, new JsonObject().put("guard", login));
     });
@@ -153,7 +158,7 @@ final class GuardAuth {
   /** GET /login: the login page, or the screen for a guard who is logged in already. */
   void loginPage(RoutingContext ctx, Buffer page) {
     Session session = ctx.session();
-    if (session != null && session.get(GUARD) != null) {
+    if (isGuard(session)) {
       ctx.response().setStatusCode(302).putHeader(HttpHeaders.LOCATION, "/").end();
       return;
     }
@@ -173,7 +178,7 @@ final class GuardAuth {
    */
   void requireGuard(RoutingContext ctx) {
     Session session = ctx.session();
-    if (session != null && session.get(GUARD) != null) {
+    if (isGuard(session)) {
       ctx.next();
       return;
     }
@@ -187,6 +192,29 @@ final class GuardAuth {
           .putHeader(HttpHeaders.CACHE_CONTROL, "no-store").end();
     } else {
       Monitor.json(ctx, 401, new JsonObject().put("error", "login_required"));
+    }
+  }
+
+  /**
+   * A session of a guard who is still in {@code guards} with the password the session was
+   * opened with. Sessions outlive restarts (DurableSessionStore), so a guard removed from the
+   * configuration, or whose password was changed because it leaked, must lose them there.
+   */
+  private boolean isGuard(Session session) {
+    if (session == null) {
+      return false;
+    }
+    String login = session.get(GUARD);
+    String hash = login == null ? null : guards.get(login);
+    return hash != null && credential(hash).equals(session.get(CREDENTIAL));
+  }
+
+  private static String credential(String hash) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(hash.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
   }
 

@@ -18,7 +18,6 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.SessionHandler;
 import io.vertx.ext.web.handler.StaticHandler;
-import io.vertx.ext.web.sstore.LocalSessionStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import schoolgate.Gateway;
@@ -66,6 +65,7 @@ public final class Monitor extends VerticleBase {
   private MonitorMetrics metrics;
   private final LiveFeed feed = new LiveFeed();
   private SlowClients slowClients;
+  private DurableSessionStore sessions;
   private volatile long outboxBacklog = -1;
   private long statusTimer = -1;
   private boolean recountPending;
@@ -116,7 +116,8 @@ public final class Monitor extends VerticleBase {
                 .onFailure(ctx::fail));
           }
           router.get("/public/*").handler(staticFiles("webroot/public"));
-          router.route().handler(SessionHandler.create(LocalSessionStore.create(vertx, "schoolgate.guard-sessions"))
+          sessions = new DurableSessionStore(vertx, "schoolgate.guard-sessions", gateway.database().pool());
+          router.route().handler(SessionHandler.create(sessions)
               .setSessionCookieName("gate.session")
               .setCookieHttpOnlyFlag(true)
               .setCookieSameSite(CookieSameSite.STRICT)
@@ -171,6 +172,9 @@ public final class Monitor extends VerticleBase {
     }
     if (slowClients != null) {
       slowClients.stop();
+    }
+    if (sessions != null) {
+      sessions.close();
     }
     feed.closeAll();
     Future<Void> closed = server == null ? Future.succeededFuture() : server.close();

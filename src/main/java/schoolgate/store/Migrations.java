@@ -18,7 +18,7 @@ import java.util.List;
  */
 public final class Migrations {
 
-  static final List<String> SCRIPTS = List.of("V1__init.sql");
+  static final List<String> SCRIPTS = List.of("V1__init.sql", "V2__guard_sessions.sql");
 
   private static final Logger LOG = LoggerFactory.getLogger(Migrations.class);
 
