@@ -45,6 +45,8 @@ final class DurableSessionStore implements SessionStore {
   private final Pool pool;
   /** Per session id: what was last written (values as JSON, and the last access then). */
   private final Map<String, Written> written = new ConcurrentHashMap<>();
+  /** Per session id: its write still under way, if any. */
+  private final Map<String, Future<Void>> writing = new ConcurrentHashMap<>();
   private final long purgeTimer;
 
   private record Written(String data, long lastAccessed, long expiresAt) {
@@ -130,14 +132,18 @@ final class DurableSessionStore implements SessionStore {
       return;
     }
     written.put(session.id(), new Written(data, session.lastAccessed(), session.lastAccessed() + session.timeout()));
-    pool.preparedQuery("INSERT INTO guard_sessions (id_hash, data, last_accessed, timeout_ms) VALUES ($1, $2, $3, $4)"
-            + " ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data, last_accessed = excluded.last_accessed,"
-            + " timeout_ms = excluded.timeout_ms")
-        .execute(Tuple.of(hash(session.id()), data, session.lastAccessed(), session.timeout()))
+    String id = session.id();
+    Future<Void> stored = pool.preparedQuery("INSERT INTO guard_sessions (id_hash, data, last_accessed, timeout_ms)"
+            + " VALUES ($1, $2, $3, $4) ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data,"
+            + " last_accessed = excluded.last_accessed, timeout_ms = excluded.timeout_ms")
+        .execute(Tuple.of(hash(id), data, session.lastAccessed(), session.timeout()))
+        .<Void>mapEmpty()
         .onFailure(e -> {
-          written.remove(session.id()); // try again at the next request
+          written.remove(id); // try again at the next request
           LOG.warn("guard sessions: cannot store a session (it works until a restart): {}", e.toString());
         });
+    writing.put(id, stored);
+    stored.onComplete(ar -> writing.remove(id, stored));
   }
 
   /**
@@ -148,7 +154,9 @@ final class DurableSessionStore implements SessionStore {
   @Override
   public Future<Void> delete(String id) {
     written.remove(id);
-    pool.preparedQuery("DELETE FROM guard_sessions WHERE id_hash = $1").execute(Tuple.of(hash(id)))
+    // After a write still under way, which would otherwise bring a logged-out session back.
+    Future<Void> before = writing.getOrDefault(id, Future.succeededFuture());
+    before.transform(ar -> pool.preparedQuery("DELETE FROM guard_sessions WHERE id_hash = $1").execute(Tuple.of(hash(id))))
         .onFailure(e -> LOG.warn("guard sessions: cannot delete a stored session (it expires by itself): {}",
             e.toString()));
     return memory.delete(id);
