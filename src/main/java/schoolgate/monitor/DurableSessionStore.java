@@ -188,9 +188,13 @@ final class DurableSessionStore implements SessionStore {
         .onFailure(e -> LOG.warn("guard sessions: purge failed, next try in 10 minutes: {}", e.toString()));
   }
 
-  static Buffer hash(String id) {
+  private static Buffer hash(String id) {
+    return Buffer.buffer(sha256(id));
+  }
+
+  static byte[] sha256(String text) {
     try {
-      return Buffer.buffer(MessageDigest.getInstance("SHA-256").digest(id.getBytes(StandardCharsets.UTF_8)));
+      return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

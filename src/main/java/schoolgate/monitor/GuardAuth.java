@@ -15,10 +15,10 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -45,6 +45,8 @@ final class GuardAuth {
   private static final Pattern BCRYPT_COST = Pattern.compile("^\\$2[abxy]?\\$(\\d\\d)\\$");
 
   private final Map<String, String> guards;
+  /** Per login, the {@link #CREDENTIAL} a session of that guard must carry. */
+  private final Map<String, String> credentials = new HashMap<>();
   private final WorkerExecutor hashing;
   private final LoginThrottle throttle;
   private final MonitorMetrics metrics;
@@ -74,6 +76,9 @@ final class GuardAuth {
         .map(m -> Integer.parseInt(m.group(1)))
         .findFirst().orElse(12);
     guards.forEach((login, hash) -> {
+      if (hash != null) {
+        credentials.put(login, credential(hash));
+      }
       if (hash == null || !hash.startsWith("$2")) {
         LOG.warn("guard '{}': the password hash is not a bcrypt hash from 'hash-password';"
             + " this guard cannot log in", login);
@@ -139,7 +144,7 @@ final class GuardAuth {
       session.regenerateId();
       session.put(GUARD, login);
       session.put(CSRF, token());
-      session.put(CREDENTIAL, credential(guards.get(login)));
+      session.put(CREDENTIAL, credentials.get(login));
       LOG.info("guard '{}' logged in from {}", login, address);
       Monitor.json(ctx, 200, new JsonObject().put("guard", login));
     });
@@ -205,17 +210,12 @@ final class GuardAuth {
       return false;
     }
     String login = session.get(GUARD);
-    String hash = login == null ? null : guards.get(login);
-    return hash != null && credential(hash).equals(session.get(CREDENTIAL));
+    String credential = login == null ? null : credentials.get(login);
+    return credential != null && credential.equals(session.get(CREDENTIAL));
   }
 
   private static String credential(String hash) {
-    try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(hash.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(digest, 0, 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return HexFormat.of().formatHex(DurableSessionStore.sha256(hash), 0, 16);
   }
 
   /**
