@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -45,6 +46,8 @@ final class DurableSessionStore implements SessionStore {
   private final Pool pool;
   /** Per session id: what was last written (values as JSON, and the last access then). */
   private final Map<String, Written> written = new ConcurrentHashMap<>();
+  /** Ids logged out (or replaced at login) whose row is not deleted yet. */
+  private final Set<String> deleting = ConcurrentHashMap.newKeySet();
   /** Per session id: its write still under way, if any. */
   private final Map<String, Future<Void>> writing = new ConcurrentHashMap<>();
   private final long purgeTimer;
@@ -93,7 +96,8 @@ final class DurableSessionStore implements SessionStore {
 
   @Override
   public Future<Session> get(String id) {
-    return memory.get(id).compose(session -> session != null ? Future.succeededFuture(session) : load(id));
+    return memory.get(id).compose(session -> session != null || deleting.contains(id)
+        ? Future.succeededFuture(session) : load(id));
   }
 
   private Future<Session> load(String id) {
@@ -122,6 +126,9 @@ final class DurableSessionStore implements SessionStore {
 
   @Override
   public Future<Void> put(Session session) {
+    if (deleting.contains(session.id())) {
+      return Future.succeededFuture(); // a request that began before the logout ends after it
+    }
     return memory.put(session).onSuccess(v -> write(session));
   }
 
@@ -149,17 +156,23 @@ final class DurableSessionStore implements SessionStore {
   /**
    * Logout, and the old id at login. Answers once memory has forgotten it: the session
    * handler stores the new id only after this, and the guard's next request must find it.
-   * Without the database the row is left to expire.
+   * Until its row is gone the id is refused here, so the row cannot bring it back; the row
+   * goes after a write of it still under way, which would otherwise restore it.
    */
   @Override
   public Future<Void> delete(String id) {
     written.remove(id);
-    // After a write still under way, which would otherwise bring a logged-out session back.
-    Future<Void> before = writing.getOrDefault(id, Future.succeededFuture());
-    before.transform(ar -> pool.preparedQuery("DELETE FROM guard_sessions WHERE id_hash = $1").execute(Tuple.of(hash(id))))
-        .onFailure(e -> LOG.warn("guard sessions: cannot delete a stored session (it expires by itself): {}",
-            e.toString()));
+    deleting.add(id);
+    deleteRow(id);
     return memory.delete(id);
+  }
+
+  private void deleteRow(String id) {
+    writing.getOrDefault(id, Future.succeededFuture())
+        .transform(ar -> pool.preparedQuery("DELETE FROM guard_sessions WHERE id_hash = $1").execute(Tuple.of(hash(id))))
+        .onSuccess(rows -> deleting.remove(id))
+        .onFailure(e -> LOG.warn("guard sessions: cannot delete a stored session yet (refused meanwhile,"
+            + " tried again within 10 minutes): {}", e.toString()));
   }
 
   @Override
@@ -183,6 +196,7 @@ final class DurableSessionStore implements SessionStore {
   private void purge() {
     long now = System.currentTimeMillis();
     written.values().removeIf(w -> w.expiresAt <= now);
+    deleting.forEach(this::deleteRow);
     pool.preparedQuery("DELETE FROM guard_sessions WHERE last_accessed + timeout_ms <= $1")
         .execute(Tuple.of(now))
         .onFailure(e -> LOG.warn("guard sessions: purge failed, next try in 10 minutes: {}", e.toString()));
