@@ -56,7 +56,12 @@ public final class Demo {
     try {
       demo.start(base);
     } catch (Exception e) {
-      out.println("demo: could not start: " + rootMessage(e));
+      String why = rootMessage(e);
+      out.println("demo: could not start: " + why);
+      if (why.contains("cannot listen on")) {
+        out.println("demo: to run it beside what holds the port, give it other ports:"
+            + " GATE_READERS_PORT=1884 GATE_HTTP_PORT=8081 java -jar target/school-gate.jar demo");
+      }
       demo.stop();
       return 1;
     }
